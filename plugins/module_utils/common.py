@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lifeworld.production collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Small generic helpers shared by the lifeworld.production modules.
+
+Only what amazon.aws does not already provide lives here; AWS helpers (tagging, retries,
+error handling, case conversion) are imported from amazon.aws, never copied.
+"""
+
+from typing import Any
+from typing import Dict
+from typing import Iterable
+from typing import List
+from typing import Optional
+
+
+def changed_keys(current: Optional[Dict[str, Any]], desired: Dict[str, Any], keys: Iterable[str]) -> List[str]:
+    """Return the keys whose desired value is set (not None) and differs from the current value.
+
+    An option left unset (None) means "leave this attribute alone", so it never counts as a change.
+    """
+    current = current or {}
+    return [key for key in keys if desired.get(key) is not None and current.get(key) != desired.get(key)]
+
+
+def build_diff(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> Dict[str, Dict[str, Any]]:
+    """Build an Ansible ``diff`` (before/after) restricted to what changes.
+
+    A resource that is created shows ``before: {}`` and its whole desired state; a deleted one the reverse.
+    When both sides exist, only the keys whose values differ are shown.
+    """
+    before = before or {}
+    after = after or {}
+    if not before or not after:
+        return {"before": dict(before), "after": dict(after)}
+    keys = sorted(set(before) | set(after))
+    differing = [key for key in keys if before.get(key) != after.get(key)]
+    return {
+        "before": {key: before.get(key) for key in differing},
+        "after": {key: after.get(key) for key in differing},
+    }
+
+
+def exit_with_result(module, changed: bool, diff: Optional[Dict[str, Any]] = None, **result: Any):
+    """Exit the module with ``changed``, the given result keys and, when ``--diff`` is requested, the diff.
+
+    Works the same in check mode: callers compute the change without making it and report it here.
+    """
+    if diff is not None and getattr(module, "_diff", False):
+        result["diff"] = diff
+    module.exit_json(changed=changed, **result)
