@@ -55,15 +55,32 @@ class StepError(Exception):
 
 
 # ---------------------------------------------------------------------------------------------------- plumbing
+CREDENTIALS: dict = {}
+
+
+def load_credentials(path: str) -> None:
+    """The role hands connection settings over in a 0600 file: neither argv nor a shell prefix shows them."""
+    if path:
+        CREDENTIALS.update(json.loads(Path(path).read_text()))
+
+
 def conninfo(end: str, database: str | None = None) -> dict:
+    given = CREDENTIALS.get(end, {})
     prefix = f"LWO_MIG_{end.upper()}_"
+
+    def value(key: str, default: str | None = None) -> str:
+        found = given.get(key, os.environ.get(prefix + key.upper(), default))
+        if found is None:
+            raise StepError(f"no {end} {key} given (credentials file or {prefix}{key.upper()})")
+        return str(found)
+
     return {
-        "host": os.environ[prefix + "HOST"],
-        "port": int(os.environ.get(prefix + "PORT", "5432")),
-        "user": os.environ[prefix + "USER"],
-        "password": os.environ.get(prefix + "PASSWORD", ""),
-        "dbname": database or os.environ[prefix + "DATABASE"],
-        "sslmode": os.environ.get(prefix + "SSLMODE", "prefer"),
+        "host": value("host"),
+        "port": int(value("port", "5432")),
+        "user": value("user"),
+        "password": value("password", ""),
+        "dbname": database or value("database"),
+        "sslmode": value("sslmode", "prefer"),
     }
 
 
@@ -366,7 +383,7 @@ def cmd_preflight(args) -> dict:
     objects = user_object_count(tgt)
     state = load_state(args)
     resumable = state.get("restore_started") == target_identity()
-    if objects and not (args.allow_nonempty or resumable):
+    if objects and not (args.allow_nonempty == "true" or resumable):
         errors.append(f"target database {conninfo('target')['dbname']} is not empty ({objects} objects); "
                       "empty it or set db_migration_allow_nonempty: true")
     elif objects and resumable:
@@ -892,6 +909,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("step", choices=sorted(STEPS))
     parser.add_argument("--work-dir", required=True)
+    parser.add_argument("--credentials", default="", help="JSON file {source: {...}, target: {...}}")
     parser.add_argument("--backup-dir", default=".")
     parser.add_argument("--report-dir", default=".")
     parser.add_argument("--archive", default="")
@@ -899,7 +917,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--dump-format", choices=("custom", "directory"), default="custom")
     parser.add_argument("--compress", type=int, default=0)
     parser.add_argument("--disk-factor", type=float, default=1.2)
-    parser.add_argument("--allow-nonempty", action="store_true")
+    parser.add_argument("--allow-nonempty", choices=("true", "false"), default="false")
     parser.add_argument("--pg-bin-dir", default="")
     parser.add_argument("--target-maintenance-database", default="postgres")
     return parser.parse_args(argv)
@@ -909,6 +927,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     Path(args.work_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        load_credentials(args.credentials)
+        if args.jobs <= 0:
+            args.jobs = len(os.sched_getaffinity(0))
         result = STEPS[args.step](args)
     except StepError as exc:
         print(json.dumps({"ok": False, "step": args.step, "error": str(exc)}))
