@@ -1,0 +1,61 @@
+# -*- coding: utf-8 -*-
+"""The collection's quality gates, run as tests so `make test` closes on one pytest summary:
+ansible-lint (production profile), ansible-test sanity, and ansible-doc rendering of every module."""
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+# The site-packages directory whose ansible_collections/ holds amazon.aws and friends (from the ansible package).
+SITE_COLLECTIONS = Path(sysconfig.get_paths()["purelib"])
+MODULES = sorted(p.stem for p in (REPO / "plugins" / "modules").glob("*.py") if p.stem != "__init__")
+# Files that are not part of the collection's content, left out of the sanity copy.
+NOT_CONTENT = (".venv", ".venv-tools", ".git", ".collections", ".local-stack", ".pytest_cache", "artifacts")
+
+
+def _env():
+    env = dict(os.environ)
+    env["PATH"] = "%s:%s" % (BIN, env.get("PATH", ""))
+    env["ANSIBLE_COLLECTIONS_PATH"] = "%s:%s" % (REPO / ".collections", SITE_COLLECTIONS)
+    env["ANSIBLE_CONFIG"] = str(REPO / "ansible.cfg")
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def test_ansible_lint_production_profile_is_clean():
+    proc = subprocess.run([str(BIN / "ansible-lint"), "--profile", "production", "--offline", "-q"],
+                          cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_ansible_doc_renders(module):
+    proc = subprocess.run([str(BIN / "ansible-doc"), "lifeworld.production." + module], cwd=REPO, env=_env(),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "EXAMPLES" in proc.stdout, proc.stderr[-2000:]
+
+
+def test_ansible_test_sanity_has_no_errors(tmp_path):
+    # ansible-test needs the tree laid out as ansible_collections/<ns>/<name>, with the collections we import
+    # beside it; its pip bootstrap is served from the copy in shared/tools on machines without the internet.
+    cache = Path.home() / ".ansible" / "test" / "cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    bootstrap = REPO.parent / "shared" / "tools" / "ansible_test_get_pip.py"
+    if bootstrap.exists() and not (cache / "get_pip_24_2.py").exists():
+        shutil.copy(bootstrap, cache / "get_pip_24_2.py")
+    root = tmp_path / "ansible_collections"
+    shutil.copytree(REPO, root / "lifeworld" / "production", symlinks=True,
+                    ignore=shutil.ignore_patterns(*NOT_CONTENT, "__pycache__"))
+    for namespace in ("amazon", "community"):
+        (root / namespace).symlink_to(SITE_COLLECTIONS / "ansible_collections" / namespace)
+    proc = subprocess.run([str(BIN / "ansible-test"), "sanity", "--python", "%d.%d" % sys.version_info[:2], "--local"],
+                          cwd=root / "lifeworld" / "production", env=_env(), capture_output=True, text=True,
+                          timeout=1800)
+    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-4000:]
