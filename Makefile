@@ -16,8 +16,9 @@ help:
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	@# (grep drops this machine's pip notices about absent local index mirrors; pipefail keeps pip's status)
+	set -o pipefail; $(PY) -m pip install -q --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	set -o pipefail; $(PY) -m pip install -q -r requirements.txt 2>&1 | { grep -v "is ignored: it is neither" || true; }
 	@touch $(STAMP)
 
 venv: $(STAMP)
