@@ -1,0 +1,54 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lifeworld.production collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""boto3 calls for CloudWatch Logs Insights query definitions, each wrapped in a retry decorator and an error
+handler. Errors surface as ``AnsibleCloudWatchLogsError``."""
+
+from typing import Any
+from typing import Dict
+from typing import List
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+
+class AnsibleCloudWatchLogsError(AnsibleAWSError):
+    pass
+
+
+class CloudWatchLogsErrorHandler(AWSErrorHandler):
+    _CUSTOM_EXCEPTION = AnsibleCloudWatchLogsError
+
+    @classmethod
+    def _is_missing(cls):
+        return is_boto3_error_code("ResourceNotFoundException")
+
+
+@CloudWatchLogsErrorHandler.list_error_handler("describe query definitions", [])
+@AWSRetry.jittered_backoff()
+def describe_query_definitions(client, name_prefix: str) -> List[Dict[str, Any]]:
+    """Every query definition whose name starts with ``name_prefix`` (the API has no paginator: follow nextToken)."""
+    params: Dict[str, Any] = {"queryDefinitionNamePrefix": name_prefix, "maxResults": 1000}
+    definitions: List[Dict[str, Any]] = []
+    while True:
+        response = client.describe_query_definitions(**params)
+        definitions.extend(response.get("queryDefinitions", []))
+        if not response.get("nextToken"):
+            return definitions
+        params["nextToken"] = response["nextToken"]
+
+
+@CloudWatchLogsErrorHandler.common_error_handler("put query definition")
+@AWSRetry.jittered_backoff()
+def put_query_definition(client, **params: Any) -> str:
+    return client.put_query_definition(**params)["queryDefinitionId"]
+
+
+@CloudWatchLogsErrorHandler.deletion_error_handler("delete query definition")
+@AWSRetry.jittered_backoff()
+def delete_query_definition(client, query_definition_id: str) -> bool:
+    return client.delete_query_definition(queryDefinitionId=query_definition_id).get("success", True)
