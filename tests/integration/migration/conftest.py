@@ -1,0 +1,104 @@
+"""Fixtures for the migration tests: a private pair of local-stack PostgreSQL servers, started once per session.
+
+The servers live in their own state directory on free ports, so a running developer stack is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # scripts.local_stack is imported from the checkout
+DATASET = Path(__file__).with_name("rich_dataset.sql")
+PLAYBOOK = ROOT / "playbooks" / "migrate_database.yml"
+ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    state_dir: Path
+    env: dict
+    runs: int = field(default=0)
+
+    def connect(self, end: str, database: str | None = None, user: str | None = None,
+                password: str | None = None) -> psycopg.Connection:
+        prefix = f"LWO_PG_{end.upper()}_"
+        return psycopg.connect(host=self.env[prefix + "HOST"], port=int(self.env[prefix + "PORT"]),
+                               user=user or self.env[prefix + "USER"],
+                               password=password or self.env[prefix + "PASSWORD"],
+                               dbname=database or self.env[prefix + "DATABASE"], autocommit=True)
+
+    def playbook_command(self, work: Path, *extra: str) -> list[str]:
+        return [str(ANSIBLE_PLAYBOOK), "-i", str(ROOT / "inventories" / "local"), str(PLAYBOOK), "--tags", "migrate",
+                "-e", f"db_migration_work_dir={work}/work", "-e", f"db_migration_backup_dir={work}/backups",
+                "-e", f"db_migration_report_dir={work}/report", *extra]
+
+    def playbook_env(self) -> dict:
+        return dict(os.environ, **self.env, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+                    ANSIBLE_FORCE_COLOR="0", ANSIBLE_CALLBACK_RESULT_FORMAT="json", LWO_STATE_DIR=str(self.state_dir))
+
+    def run_playbook(self, work: Path, *extra: str, env: dict | None = None, timeout: int = 300):
+        return subprocess.run(self.playbook_command(work, *extra), env=env or self.playbook_env(), cwd=ROOT,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+
+    def reset_target(self) -> None:
+        """An empty target database, as RDS hands it over."""
+        with self.connect("target", database="postgres") as conn:
+            conn.execute("DROP DATABASE IF EXISTS lifeworld WITH (FORCE)")
+            conn.execute("CREATE DATABASE lifeworld")
+
+
+@pytest.fixture(scope="session")
+def stack():
+    from scripts.local_stack import postgres
+
+    # Under /tmp directly: the postgres OS user must traverse every parent (pytest's tmp root is 0700).
+    state_dir = Path(tempfile.mkdtemp(prefix="lwo-migration-test-"))
+    state_dir.chmod(0o711)
+    ports = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port())}
+    saved = {key: os.environ.get(key) for key in ports}
+    os.environ.update(ports)
+    try:
+        postgres.up(state_dir)
+        env = postgres.env_exports(state_dir)
+        stack = Stack(state_dir, env)
+        with stack.connect("source") as conn:
+            conn.execute(DATASET.read_text().replace("\\set ON_ERROR_STOP on\n", ""))
+        yield stack
+    finally:
+        postgres.down(state_dir)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(state_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def migrated(stack, tmp_path_factory):
+    """One complete migration of the rich dataset; tests that mutate the target come after it reads."""
+    stack.reset_target()
+    work = tmp_path_factory.mktemp("migration")
+    result = stack.run_playbook(work)
+    report = work / "report" / "verification.json"
+    return {"result": result, "work": work,
+            "report": json.loads(report.read_text()) if report.exists() else None}

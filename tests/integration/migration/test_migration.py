@@ -1,0 +1,218 @@
+"""The db_migration role end to end, against real PostgreSQL servers (the target login is not a superuser)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def output(result: subprocess.CompletedProcess) -> str:
+    return result.stdout + result.stderr
+
+
+# ------------------------------------------------------------------------------------------------- the happy path
+def test_rich_dataset_migrates_with_zero_differences(migrated):
+    result = migrated["result"]
+    assert result.returncode == 0, output(result)[-4000:]
+    report = migrated["report"]
+    assert report["ok"] and report["differences"] == []
+    assert report["tables"]["planner.habits"]["source_rows"] == 5000
+    assert all(t["checksum_match"] for t in report["tables"].values())
+    assert (migrated["work"] / "report" / "verification.txt").read_text().count("NO DIFFERENCES") == 1
+
+
+def test_target_is_what_a_non_superuser_restore_must_produce(stack, migrated):
+    with stack.connect("target") as conn:
+        def one(query, params=None):
+            return conn.execute(query, params).fetchone()[0]
+
+        assert one("SELECT rolsuper FROM pg_roles WHERE rolname = current_user") is False
+        # Superuser-owned objects went to the master login; the others kept their owners.
+        assert one("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'audit.log'::regclass") == "lwo_master"
+        assert one("SELECT relowner::regrole::text FROM pg_class WHERE oid = 'planner.habits'::regclass") == "app_owner"
+        # Attributes a non-superuser cannot grant were stripped; the rest kept.
+        assert one("SELECT rolsuper OR rolreplication FROM pg_roles WHERE rolname = 'ops_admin'") is False
+        assert one("SELECT rolbypassrls FROM pg_roles WHERE rolname = 'reporting'") is False
+        assert one("SELECT rolconnlimit FROM pg_roles WHERE rolname = 'app_writer'") == 7
+        assert one("SELECT last_value FROM planner.ticket_seq") == 424242
+        assert one("SELECT relispopulated FROM pg_class WHERE oid = 'analytics.daily_checkins'::regclass") is True
+        assert one("SELECT count(*) FROM pg_largeobject_metadata") == 3
+        assert one("SELECT count(*) FROM pg_policies WHERE tablename = 'journal'") == 2
+        assert one("SELECT setconfig::text FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase = "
+                   "(SELECT oid FROM pg_database WHERE datname = 'lifeworld')") == "{statement_timeout=45s}"
+        assert one("SELECT count(*) FROM pg_extension WHERE extname IN "
+                   "('pgcrypto', 'citext', 'pg_trgm', 'btree_gist')") == 4
+    # Password verifiers travelled: the application role logs in with its old password.
+    with stack.connect("target", user="app_writer", password="writer-secret") as conn:
+        assert conn.execute("SELECT count(*) FROM planner.journal").fetchone()[0] == 1500  # RLS: own rows only
+
+
+def test_backup_is_kept_with_a_valid_checksum(migrated):
+    backups = migrated["work"] / "backups"
+    (archive,) = backups.glob("*.dump")
+    check = subprocess.run(["sha256sum", "-c", archive.name + ".sha256"], cwd=backups, capture_output=True,
+                           text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    listing = subprocess.run(["pg_restore", "-l", str(archive)], capture_output=True, text=True, check=True)
+    assert "TABLE DATA planner habits" in listing.stdout
+
+
+def test_source_is_untouched_and_writable(stack, migrated):
+    with stack.connect("source") as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "off"
+        with conn.transaction(force_rollback=True):
+            conn.execute("INSERT INTO audit.log (what) VALUES ('still writable')")
+
+
+# ------------------------------------------------------------------------------------------------- verification
+NEGATIVE_CASES = {
+    "corrupted row": (
+        "UPDATE planner.habits SET name = name || ' (corrupted)' WHERE id = 60",
+        "UPDATE planner.habits SET name = replace(name, ' (corrupted)', '') WHERE id = 60",
+        "table planner.habits: same row count (5000) but content differs",
+    ),
+    "missing grant": (
+        "REVOKE SELECT ON planner.journal FROM reporting",
+        "GRANT SELECT ON planner.journal TO reporting",
+        "relations: only on source: r planner.journal",
+    ),
+    "wrong sequence value": (
+        "SELECT setval('planner.ticket_seq', 5)",
+        "SELECT setval('planner.ticket_seq', 424242)",
+        "sequences: only on source: planner.ticket_seq",
+    ),
+    "missing large object": (
+        "SELECT lo_unlink({lo})",
+        "SELECT lo_from_bytea({lo}, '{data}'::bytea)",
+        "large_objects: only on source: {lo} ",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(NEGATIVE_CASES))
+def test_verification_catches(stack, migrated, tmp_path, case):
+    assert migrated["result"].returncode == 0, "the migration itself failed; see the first test"
+    mutate, revert, expected = NEGATIVE_CASES[case]
+    with stack.connect("target") as conn:
+        lo, data = conn.execute("SELECT oid, encode(lo_get(oid), 'hex') FROM pg_largeobject_metadata "
+                                "WHERE lomowner = 'lwo_master'::regrole").fetchone()
+        fill = {"lo": lo, "data": "\\x" + data}
+        conn.execute(mutate.format(**fill))
+        try:
+            result = stack.run_playbook(tmp_path, "-e", "db_migration_mode=verify")
+        finally:
+            conn.execute(revert.format(**fill))
+    assert result.returncode != 0, "verification passed although the target was changed"
+    text = output(result)
+    assert "failed at step 'verify'" in text, text[-3000:]
+    assert expected.format(**fill) in text
+    report = json.loads((tmp_path / "report" / "verification.json").read_text())
+    assert not report["ok"]
+    assert [d for d in report["differences"] if d.startswith(expected.format(**fill))], report["differences"]
+
+
+# ------------------------------------------------------------------------------------------------- failure
+def kill_everything_started_for(work: Path, group: int) -> None:
+    """The playbook's process group, plus the async step that detached from it (its argv names our work dir)."""
+    os.killpg(group, signal.SIGKILL)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(work) in cmdline and int(proc.name) != os.getpid():
+            try:
+                os.kill(int(proc.name), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+def test_restore_killed_midway_then_rerun_completes(stack, tmp_path):
+    stack.reset_target()
+    progress = tmp_path / "work" / "progress.log"
+    proc = subprocess.Popen(stack.playbook_command(tmp_path, "-e", "db_migration_jobs=1"), env=stack.playbook_env(),
+                            cwd=stack.state_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if progress.exists() and "[restore] data and post-data" in progress.read_text():
+            break
+        assert proc.poll() is None, "the playbook ended before the restore started"
+        time.sleep(0.1)
+    else:
+        pytest.fail("the restore never started")
+    time.sleep(0.5)
+    kill_everything_started_for(tmp_path, proc.pid)
+    proc.wait(timeout=30)
+    assert not (tmp_path / "work" / "result-restore.json").exists(), "the restore finished before the kill"
+
+    with stack.connect("source") as conn:  # the source never stopped being writable
+        with conn.transaction(force_rollback=True):
+            conn.execute("INSERT INTO planner.journal (author, body) VALUES ('reporting', 'after the kill')")
+
+    rerun = stack.run_playbook(tmp_path)
+    assert rerun.returncode == 0, output(rerun)[-4000:]
+    assert "recreating target database lifeworld" in progress.read_text()
+    report = json.loads((tmp_path / "report" / "verification.json").read_text())
+    assert report["ok"] and report["differences"] == []
+
+
+def test_write_freeze_is_lifted_when_the_migration_fails(stack, tmp_path):
+    # The target still holds the previous migration: with allow_nonempty the run gets past preflight, freezes the
+    # source, and then the restore collides with the existing objects.
+    result = stack.run_playbook(tmp_path, "-e", "db_migration_write_freeze=true", "-e",
+                                "db_migration_allow_nonempty=true")
+    assert result.returncode != 0
+    text = output(result)
+    assert "failed at step 'restore'" in text, text[-3000:]
+    assert "write freeze was lifted" in text
+    assert "[freeze] source lifeworld is read-only" in (tmp_path / "work" / "progress.log").read_text()
+    with stack.connect("source") as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "off"
+        with conn.transaction(force_rollback=True):
+            conn.execute("INSERT INTO audit.log (what) VALUES ('writable after the failure')")
+
+
+def test_write_freeze_makes_the_source_read_only_until_unfrozen(stack, tmp_path):
+    stack.reset_target()
+    result = stack.run_playbook(tmp_path, "-e", "db_migration_write_freeze=true")
+    assert result.returncode == 0, output(result)[-3000:]
+    with stack.connect("source") as conn:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("INSERT INTO audit.log (what) VALUES ('frozen?')")
+    unfreeze = stack.run_playbook(tmp_path, "-e", "db_migration_mode=unfreeze")
+    assert unfreeze.returncode == 0, output(unfreeze)[-3000:]
+    with stack.connect("source") as conn, conn.transaction(force_rollback=True):
+        conn.execute("INSERT INTO audit.log (what) VALUES ('writable again')")
+
+
+# ------------------------------------------------------------------------------------------------- bad input
+BAD_INPUT = {
+    "db_migration_source_port": "db_migration_source_port=not-a-port",
+    "db_migration_target_port": "db_migration_target_port=70000",
+    "db_migration_mode": "db_migration_mode=explode",
+    "db_migration_dump_format": "db_migration_dump_format=tar",
+    "db_migration_jobs": "db_migration_jobs=-2",
+    "db_migration_target_host": "db_migration_target_host=",
+}
+
+
+@pytest.mark.parametrize("variable", list(BAD_INPUT))
+def test_bad_input_fails_before_any_connection(stack, tmp_path, variable):
+    result = stack.run_playbook(tmp_path, "-e", BAD_INPUT[variable])
+    assert result.returncode != 0
+    assert variable in output(result), output(result)[-3000:]
+    # The engine never ran: it writes its progress log before it opens any connection.
+    assert not (tmp_path / "work" / "progress.log").exists()
+    assert "Run step" not in result.stdout
