@@ -48,6 +48,15 @@ def invalid_ipv4_cidrs(values):
     return invalid
 
 
+def cidrs_overlap(cidr, other):
+    """True when two IPv4 CIDRs share addresses; False when either is not a valid CIDR (validated elsewhere)."""
+    try:
+        return ipaddress.IPv4Network(str(cidr), strict=False).overlaps(ipaddress.IPv4Network(str(other), strict=False))
+    except ValueError:
+        return False
+
+
 class FilterModule:
     def filters(self):
-        return {"failed_checks": failed_checks, "invalid_ipv4_cidrs": invalid_ipv4_cidrs}
+        return {"failed_checks": failed_checks, "invalid_ipv4_cidrs": invalid_ipv4_cidrs,
+                "cidrs_overlap": cidrs_overlap}
