@@ -102,9 +102,12 @@ def as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
         raise StackError(f"{' '.join(args[:2])} failed: {exc.stderr or exc.stdout}") from None
 
 
-def psql(cluster: Cluster, sql: str, database: str = "postgres", file: Path | None = None) -> str:
+def psql(cluster: Cluster, sql: str, database: str = "postgres", file: Path | None = None,
+         variables: dict[str, str] | None = None) -> str:
     args = [str(pg_bin_dir() / "psql"), "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1",
             "-h", str(cluster.run_dir), "-p", str(cluster.port), "-U", PG_OS_USER, "-d", database]
+    for name, value in (variables or {}).items():
+        args += ["-v", f"{name}={value}"]
     args += ["-f", str(file)] if file else ["-c", sql]
     return as_postgres(args).stdout
 
@@ -192,11 +195,18 @@ def sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def seed_sizes() -> dict[str, str]:
+    """Rows of the sample (20k users, 60k goals, 300k events); LWO_PG_SEED_SCALE shrinks it for quick tests."""
+    scale = float(os.environ.get("LWO_PG_SEED_SCALE", "1"))
+    return {name: str(max(1, int(rows * scale))) for name, rows in
+            (("users", 20000), ("goals", 60000), ("events", 300000))}
+
+
 def provision_source(cluster: Cluster, pw: dict[str, str]) -> None:
     psql(cluster, f"CREATE ROLE lifeworld_app LOGIN PASSWORD {sql_literal(pw['lifeworld_app'])}")
     psql(cluster, f"CREATE ROLE lwo_source_admin LOGIN SUPERUSER PASSWORD {sql_literal(pw['lwo_source_admin'])}")
     psql(cluster, f"CREATE DATABASE {DATABASE} OWNER lifeworld_app")
-    psql(cluster, "", database=DATABASE, file=SEED_SQL)
+    psql(cluster, "", database=DATABASE, file=SEED_SQL, variables=seed_sizes())
 
 
 def provision_target(cluster: Cluster, pw: dict[str, str]) -> None:

@@ -1,5 +1,6 @@
 -- Sample of Life World OS "current production" data, generated server-side so seeding stays fast.
 -- Runs as the bootstrap superuser inside database lifeworld; objects belong to lifeworld_app.
+-- psql variables users, goals and events set the row counts (postgres.py passes them).
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE EXTENSION IF NOT EXISTS citext;
@@ -43,25 +44,25 @@ SELECT format('user%s@example.org', g),
        (ARRAY['UTC', 'Europe/Oslo', 'America/Sao_Paulo', 'Asia/Tokyo'])[1 + g % 4],
        jsonb_build_object('theme', CASE WHEN g % 3 = 0 THEN 'dark' ELSE 'light' END, 'weekly_digest', g % 2 = 0),
        timestamptz '2024-01-01' + g * interval '7 minutes'
-FROM generate_series(1, 20000) AS g;
+FROM generate_series(1, :users) AS g;
 
 INSERT INTO goals (user_id, title, status, progress, target_date, created_at)
-SELECT 1 + (g % 20000),
+SELECT 1 + (g % :users),
        (ARRAY['Run a marathon', 'Read 24 books', 'Learn Portuguese', 'Save for a house', 'Sleep 8 hours'])[1 + g % 5]
          || ' #' || g,
        (ARRAY['draft', 'active', 'paused', 'done', 'abandoned']::goal_status[])[1 + g % 5],
        round((g % 1000) / 10.0, 2),
        date '2025-01-01' + (g % 700),
        timestamptz '2024-02-01' + g * interval '3 minutes'
-FROM generate_series(1, 60000) AS g;
+FROM generate_series(1, :goals) AS g;
 
 INSERT INTO events (user_id, goal_id, kind, payload, occurred_at)
-SELECT 1 + (g % 20000),
-       CASE WHEN g % 4 = 0 THEN NULL ELSE 1 + (g % 60000) END,
+SELECT 1 + (g % :users),
+       CASE WHEN g % 4 = 0 THEN NULL ELSE 1 + (g % :goals) END,
        (ARRAY['goal.created', 'goal.progressed', 'habit.checked', 'journal.written', 'login'])[1 + g % 5],
        jsonb_build_object('seq', g, 'delta', g % 17, 'note', md5(g::text)),
        timestamptz '2024-03-01' + g * interval '37 seconds'
-FROM generate_series(1, 300000) AS g;
+FROM generate_series(1, :events) AS g;
 
 RESET ROLE;
 ANALYZE;

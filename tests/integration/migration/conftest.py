@@ -73,9 +73,11 @@ def stack():
     # Under /tmp directly: the postgres OS user must traverse every parent (pytest's tmp root is 0700).
     state_dir = Path(tempfile.mkdtemp(prefix="lwo-migration-test-"))
     state_dir.chmod(0o711)
-    ports = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port())}
-    saved = {key: os.environ.get(key) for key in ports}
-    os.environ.update(ports)
+    # A tenth of the local-stack sample keeps the module quick; the rich dataset carries the variety.
+    settings = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port()),
+             "LWO_PG_SEED_SCALE": "0.1"}
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
     try:
         postgres.up(state_dir)
         env = postgres.env_exports(state_dir)
@@ -95,10 +97,10 @@ def stack():
 
 @pytest.fixture(scope="session")
 def migrated(stack, tmp_path_factory):
-    """One complete migration of the rich dataset; tests that mutate the target come after it reads."""
+    """One complete cutover-style migration (write freeze on) of the rich dataset."""
     stack.reset_target()
     work = tmp_path_factory.mktemp("migration")
-    result = stack.run_playbook(work)
+    result = stack.run_playbook(work, "-e", "db_migration_write_freeze=true")
     report = work / "report" / "verification.json"
     return {"result": result, "work": work,
             "report": json.loads(report.read_text()) if report.exists() else None}
