@@ -456,6 +456,7 @@ def main():
         json_secret=dict(type="dict", no_log=True),
         generate_password=dict(
             type="dict",
+            no_log=False,
             options=dict(
                 length=dict(type="int", default=32, no_log=False),
                 exclude_characters=dict(type="str"),

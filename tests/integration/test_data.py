@@ -1,0 +1,197 @@
+# -*- coding: utf-8 -*-
+"""The data tier (Secrets Manager secrets, RDS PostgreSQL), built by real ansible-playbook runs against the
+emulator and read back with boto3: convergence, check mode, what RDS reports, secrets kept out of the output,
+a point-in-time restore, and bad input stopped before any AWS call."""
+
+import json
+
+import pytest
+
+from .harness import api_calls_seen, run_playbook
+
+PREFIX = "life-world-os-local"
+SECRET_PATH = "life-world-os/local"
+SECRETS = {"jwt": SECRET_PATH + "/jwt-secret", "db": SECRET_PATH + "/db-master", "api": SECRET_PATH + "/api-keys"}
+INSTANCE = PREFIX + "-db"
+PITR = PREFIX + "-db-pitr"
+PARAMETER_GROUP = PREFIX + "-pg16"
+BUILD = "network,security,data"
+
+
+def _data_resources(emulator):
+    """What of the data tier exists: secrets, instances, parameter groups and subnet groups by name."""
+    rds = emulator.client("rds")
+    return {
+        "secrets": sorted(s["Name"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]),
+        "instances": sorted(i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]),
+        "parameter_groups": sorted(g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]
+                                   if g["DBParameterGroupName"].startswith(PREFIX)),
+        "subnet_groups": sorted(g["DBSubnetGroupName"] for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]),
+    }
+
+
+def _secret_values(emulator):
+    """Every secret string the data tier stored, and each JSON value inside it."""
+    sm, values = emulator.client("secretsmanager"), []
+    for name in SECRETS.values():
+        text = sm.get_secret_value(SecretId=name)["SecretString"]
+        values.append(text)
+        try:
+            values += [str(v) for v in json.loads(text).values() if isinstance(v, str) and len(v) >= 12]
+        except ValueError:
+            pass
+    return values
+
+
+@pytest.fixture(scope="module")
+def data(emulator):
+    """Empty emulator → --check → converge at -vvv → converge again → --check; every run kept for the tests."""
+    emulator.reset()
+    runs = {"check_empty": run_playbook(emulator, tags=BUILD, check=True)}
+    runs["after_check_empty"] = _data_resources(emulator)
+    runs["first"] = run_playbook(emulator, tags=BUILD, extra_args=("-vvv",))
+    assert runs["first"].rc == 0, runs["first"].tail()
+    # The other tiers have their own convergence tests; re-running only ours keeps this module's time down.
+    runs["second"] = run_playbook(emulator, tags="data")
+    runs["check_converged"] = run_playbook(emulator, tags="data", check=True, diff=True)
+    return runs
+
+
+def _instance(emulator):
+    return emulator.client("rds").describe_db_instances(DBInstanceIdentifier=INSTANCE)["DBInstances"][0]
+
+
+def test_check_mode_on_empty_account_creates_nothing(data):
+    run = data["check_empty"]
+    assert run.rc == 0, run.tail()
+    assert run.changed >= 1
+    assert data["after_check_empty"] == {"secrets": [], "instances": [], "parameter_groups": [], "subnet_groups": []}
+
+
+def test_first_run_builds_the_data_tier(emulator, data):
+    assert data["first"].changed > 0
+    found = _data_resources(emulator)
+    assert found["secrets"] == sorted(SECRETS.values())
+    assert found["instances"] == [INSTANCE]
+    assert found["parameter_groups"] == [PARAMETER_GROUP]
+    assert found["subnet_groups"] == [INSTANCE]
+
+
+def test_second_run_reports_no_change(data):
+    run = data["second"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "not idempotent: %s" % run.changed_tasks()
+
+
+def test_check_mode_on_converged_stack_reports_no_change(data):
+    run = data["check_converged"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "check mode sees drift on a converged data tier: %s" % run.changed_tasks()
+
+
+def test_instance_is_multi_az_encrypted_with_our_key_backed_up_protected_and_private(emulator, data):
+    db = _instance(emulator)
+    rds_key = emulator.client("kms").describe_key(KeyId="alias/%s-rds" % PREFIX)["KeyMetadata"]["Arn"]
+    assert db["Engine"] == "postgres" and db["EngineVersion"] == "16.4"
+    assert db["MultiAZ"] is True
+    assert db["StorageEncrypted"] is True and db["KmsKeyId"] == rds_key
+    assert db["BackupRetentionPeriod"] == 7
+    assert db["PreferredBackupWindow"] == "03:00-03:30"
+    assert db["PreferredMaintenanceWindow"] == "sun:04:00-sun:04:30"
+    assert db["DeletionProtection"] is True
+    assert db["PubliclyAccessible"] is False
+    assert sorted(db["EnabledCloudwatchLogsExports"]) == ["postgresql", "upgrade"]
+    role = emulator.client("iam").get_role(RoleName=PREFIX + "-rds-monitoring")["Role"]["Arn"]
+    assert db["MonitoringInterval"] == 60 and db["MonitoringRoleArn"] == role
+
+
+def test_instance_sits_in_the_isolated_subnets_behind_the_rds_group(emulator, data):
+    ec2, db = emulator.client("ec2"), _instance(emulator)
+    isolated = ec2.describe_subnets(Filters=[{"Name": "tag:Tier", "Values": ["isolated"]},
+                                             {"Name": "tag:Name", "Values": [PREFIX + "-isolated-*"]}])["Subnets"]
+    assert len(isolated) == 2
+    assert db["DBSubnetGroup"]["DBSubnetGroupName"] == INSTANCE
+    assert sorted(s["SubnetIdentifier"] for s in db["DBSubnetGroup"]["Subnets"]) == sorted(s["SubnetId"] for s in isolated)
+    rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"]
+    assert [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]] == [rds_group[0]["GroupId"]]
+
+
+def test_parameter_group_is_attached_with_ssl_forced_and_logging(emulator, data):
+    rds, db = emulator.client("rds"), _instance(emulator)
+    assert [g["DBParameterGroupName"] for g in db["DBParameterGroups"]] == [PARAMETER_GROUP]
+    group = rds.describe_db_parameter_groups(DBParameterGroupName=PARAMETER_GROUP)["DBParameterGroups"][0]
+    assert group["DBParameterGroupFamily"] == "postgres16"
+    params = {p["ParameterName"]: p.get("ParameterValue")
+              for p in rds.describe_db_parameters(DBParameterGroupName=PARAMETER_GROUP)["Parameters"]}
+    assert params["rds.force_ssl"] == "1"
+    assert params["log_min_duration_statement"] == "1000"
+    assert params["log_connections"] == "1" and params["log_disconnections"] == "1"
+
+
+def test_secrets_are_encrypted_with_our_key_and_hold_generated_credentials(emulator, data):
+    sm = emulator.client("secretsmanager")
+    key = emulator.client("kms").describe_key(KeyId="alias/%s-secrets" % PREFIX)["KeyMetadata"]["Arn"]
+    for name in SECRETS.values():
+        described = sm.describe_secret(SecretId=name)
+        assert described["KmsKeyId"] == key, name
+        assert {t["Key"]: t["Value"] for t in described["Tags"]}["Component"] == "data"
+    master = json.loads(sm.get_secret_value(SecretId=SECRETS["db"])["SecretString"])
+    assert master["username"] == _instance(emulator)["MasterUsername"] == "lifeworld_admin"
+    assert len(master["password"]) == 32
+    assert master["host"] == _instance(emulator)["Endpoint"]["Address"]
+    assert len(sm.get_secret_value(SecretId=SECRETS["jwt"])["SecretString"]) == 64
+    assert json.loads(sm.get_secret_value(SecretId=SECRETS["api"])["SecretString"]).keys() == {"maps", "mail"}
+
+
+def test_no_secret_value_appears_in_any_output(emulator, data):
+    values = _secret_values(emulator)
+    assert len(values) >= 5
+    for name in ("first", "second", "check_converged", "check_empty"):
+        run = data[name]
+        output = run.stdout + run.stderr
+        leaked = [v[:4] + "…" for v in values if v in output]
+        assert not leaked, "secret values in the output of the %s run: %s" % (name, leaked)
+    assert "-vvv" in data["first"].args and "ESTABLISH LOCAL CONNECTION" in data["first"].stdout
+
+
+def test_point_in_time_restore_to_a_scratch_instance_and_cleanup(emulator, data):
+    rds = emulator.client("rds")
+    secret_arn = emulator.client("secretsmanager").describe_secret(SecretId=SECRETS["db"])["ARN"]
+
+    restore = run_playbook(emulator, "tests/integration/playbooks/rds_pitr.yml")
+
+    assert restore.rc == 0, restore.tail()
+    assert "rds__endpoint=%s " % _instance(emulator)["Endpoint"]["Address"] in restore.stdout
+    assert "rds__master_secret_arn=%s" % secret_arn in restore.stdout
+    scratch = rds.describe_db_instances(DBInstanceIdentifier=PITR)["DBInstances"][0]
+    assert scratch["DBSubnetGroup"]["DBSubnetGroupName"] == INSTANCE
+    assert scratch["PubliclyAccessible"] is False
+    assert "rds__pitr_endpoint=%s" % scratch["Endpoint"]["Address"] in restore.stdout
+
+    cleanup = run_playbook(emulator, "tests/integration/playbooks/rds_pitr.yml", extra_vars={"rds_pitr_state": "absent"})
+
+    assert cleanup.rc == 0, cleanup.tail()
+    assert [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]] == [INSTANCE]
+
+
+BAD_INPUTS = [
+    ({"rds_engine_version": "16.x"}, "rds_engine_version"),
+    ({"rds_engine_version": "sixteen"}, "rds_engine_version"),
+    ({"rds_backup_retention_days": 0}, "rds_backup_retention_days"),
+    ({"rds_backup_retention_days": 36}, "rds_backup_retention_days"),
+    ({"rds_instance_class": "t3.medium"}, "rds_instance_class"),
+    ({"rds_master_secret_name": ""}, "rds_master_secret_name"),
+    ({"secrets_db_master_username": "postgres"}, "secrets_db_master_username"),
+    ({"secrets_api_keys": {"maps": ""}}, "secrets_api_keys.maps"),
+    ({"secrets_db_master_rotation_schedule": "every month"}, "secrets_db_master_rotation_schedule"),
+]
+
+
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=["%s=%r" % next(iter(case[0].items())) for case in BAD_INPUTS])
+def test_bad_input_fails_before_any_aws_call(emulator, override, variable):
+    tags = "rds" if variable.startswith("rds_") else "secrets"
+    calls_before = api_calls_seen(emulator)
+    run = run_playbook(emulator, tags=tags, extra_vars=override)
+    assert run.rc != 0
+    assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
+    assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
