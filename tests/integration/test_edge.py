@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+"""The edge (Route 53, ACM, ALB, WAF), built by real ansible-playbook runs against the emulator, read back with boto3.
+
+Client VPN is not exercised here: the emulator lacks its API (the local inventory keeps access mode ip_restricted);
+its module is covered by Stubber tests under tests/unit.
+"""
+
+import pytest
+
+from .harness import api_calls_seen, run_playbook
+
+PREFIX = "life-world-os-local"
+ZONE = "lifeworld.example.com"
+RECORD = "local.lifeworld.example.com"
+
+
+def _edge_resources(emulator):
+    """Everything the edge creates, to prove a check-mode run created none of it."""
+    return {
+        "zones": emulator.client("route53").list_hosted_zones()["HostedZones"],
+        "certificates": emulator.client("acm").list_certificates()["CertificateSummaryList"],
+        "load_balancers": emulator.client("elbv2").describe_load_balancers()["LoadBalancers"],
+        "target_groups": emulator.client("elbv2").describe_target_groups()["TargetGroups"],
+        "ip_sets": emulator.client("wafv2").list_ip_sets(Scope="REGIONAL")["IPSets"],
+        "web_acls": emulator.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"],
+    }
+
+
+@pytest.fixture(scope="module")
+def edge(emulator):
+    """Empty emulator → edge --check → network+security+edge → edge again → edge --check; every run kept."""
+    emulator.reset()
+    runs = {"check_empty": run_playbook(emulator, tags="edge", check=True)}
+    runs["after_check_empty"] = _edge_resources(emulator)
+    runs["first"] = run_playbook(emulator, tags="network,security,edge")
+    runs["second"] = run_playbook(emulator, tags="edge")
+    runs["check_converged"] = run_playbook(emulator, tags="edge", check=True, diff=True)
+    elbv2 = emulator.client("elbv2")
+    balancers = elbv2.describe_load_balancers(Names=[PREFIX + "-alb"])["LoadBalancers"] if runs["first"].rc == 0 else []
+    assert len(balancers) == 1, runs["first"].tail()
+    runs["alb"] = balancers[0]
+    runs["listeners"] = {l["Port"]: l for l in elbv2.describe_listeners(LoadBalancerArn=balancers[0]["LoadBalancerArn"])["Listeners"]}
+    runs["target_groups"] = {
+        tg["TargetGroupName"]: tg for tg in elbv2.describe_target_groups(Names=[PREFIX + "-be", PREFIX + "-fe"])["TargetGroups"]
+    }
+    return runs
+
+
+def test_check_mode_on_an_empty_account_creates_nothing(edge):
+    run = edge["check_empty"]
+    assert run.rc == 0, run.tail()
+    assert run.changed >= 1, "check mode should report the zone and certificate it would create"
+    assert all(not value for value in edge["after_check_empty"].values()), edge["after_check_empty"]
+
+
+def test_first_run_converges(edge):
+    assert edge["first"].rc == 0, edge["first"].tail()
+    assert edge["first"].changed > 0
+
+
+def test_second_run_reports_no_change(edge):
+    run = edge["second"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "not idempotent: %s" % run.changed_tasks()
+
+
+def test_check_mode_on_the_converged_edge_reports_no_change(edge):
+    run = edge["check_converged"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "check mode sees drift on a converged edge: %s" % run.changed_tasks()
+
+
+def test_http_listener_redirects_to_https(edge):
+    [action] = edge["listeners"][80]["DefaultActions"]
+    assert edge["listeners"][80]["Protocol"] == "HTTP"
+    assert action["Type"] == "redirect"
+    assert action["RedirectConfig"]["Protocol"] == "HTTPS" and action["RedirectConfig"]["Port"] == "443"
+    assert action["RedirectConfig"]["StatusCode"] == "HTTP_301"
+
+
+def test_https_listener_uses_the_issued_certificate_and_a_tls13_policy(emulator, edge):
+    listener = edge["listeners"][443]
+    assert listener["Protocol"] == "HTTPS"
+    assert listener["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    [certificate] = listener["Certificates"]
+    described = emulator.client("acm").describe_certificate(CertificateArn=certificate["CertificateArn"])["Certificate"]
+    assert described["Status"] == "ISSUED"
+    assert described["DomainName"] == RECORD
+    assert sorted(described["SubjectAlternativeNames"]) == sorted([RECORD, "www." + RECORD])
+    [forward] = listener["DefaultActions"]
+    assert forward["TargetGroupArn"] == edge["target_groups"][PREFIX + "-fe"]["TargetGroupArn"]
+
+
+def test_certificate_validation_records_are_in_the_zone(emulator, edge):
+    acm_cert = edge["listeners"][443]["Certificates"][0]["CertificateArn"]
+    options = emulator.client("acm").describe_certificate(CertificateArn=acm_cert)["Certificate"]["DomainValidationOptions"]
+    route53 = emulator.client("route53")
+    zone_id = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
+    records = {(r["Name"], r["Type"]) for r in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]}
+    for option in options:
+        record = option["ResourceRecord"]
+        assert (record["Name"], "CNAME") in records, record
+
+
+def test_api_paths_go_to_the_backend_target_group(emulator, edge):
+    rules = emulator.client("elbv2").describe_rules(ListenerArn=edge["listeners"][443]["ListenerArn"])["Rules"]
+    [api_rule] = [r for r in rules if not r["IsDefault"]]
+    assert api_rule["Conditions"][0]["Field"] == "path-pattern"
+    values = api_rule["Conditions"][0].get("Values") or api_rule["Conditions"][0]["PathPatternConfig"]["Values"]
+    assert values == ["/api/*"]
+    assert api_rule["Actions"][0]["TargetGroupArn"] == edge["target_groups"][PREFIX + "-be"]["TargetGroupArn"]
+
+
+def test_target_groups_are_ip_targets_with_their_health_checks(edge):
+    backend, frontend = edge["target_groups"][PREFIX + "-be"], edge["target_groups"][PREFIX + "-fe"]
+    assert (backend["TargetType"], backend["Port"], backend["HealthCheckPath"]) == ("ip", 3001, "/api/health")
+    assert (frontend["TargetType"], frontend["Port"], frontend["HealthCheckPath"]) == ("ip", 80, "/")
+    assert backend["VpcId"] == edge["alb"]["VpcId"]
+
+
+def test_load_balancer_is_internet_facing_in_public_subnets_with_its_security_group(emulator, edge):
+    alb = edge["alb"]
+    assert alb["Scheme"] == "internet-facing"
+    ec2 = emulator.client("ec2")
+    subnets = ec2.describe_subnets(SubnetIds=[z["SubnetId"] for z in alb["AvailabilityZones"]])["Subnets"]
+    assert len({s["AvailabilityZone"] for s in subnets}) >= 2
+    assert all({t["Key"]: t["Value"] for t in s["Tags"]}["Tier"] == "public" for s in subnets)
+    [group] = ec2.describe_security_groups(GroupIds=alb["SecurityGroups"])["SecurityGroups"]
+    assert {t["Key"]: t["Value"] for t in group["Tags"]}["Name"] == PREFIX + "-alb"
+
+
+def test_invalid_headers_are_dropped_and_deletion_is_protected(emulator, edge):
+    elbv2 = emulator.client("elbv2")
+    attributes = elbv2.describe_load_balancer_attributes(LoadBalancerArn=edge["alb"]["LoadBalancerArn"])["Attributes"]
+    attributes = {a["Key"]: a["Value"] for a in attributes}
+    assert attributes["routing.http.drop_invalid_header_fields.enabled"] == "true"
+    assert attributes["deletion_protection.enabled"] == "true"
+
+
+def test_alias_record_points_at_the_load_balancer_and_is_health_checked(emulator, edge):
+    route53 = emulator.client("route53")
+    zone_id = route53.list_hosted_zones_by_name(DNSName=ZONE)["HostedZones"][0]["Id"]
+    records = route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+    [alias] = [r for r in records if r["Name"] == RECORD + "." and r["Type"] == "A"]
+    target = alias["AliasTarget"]["DNSName"].rstrip(".").lower()
+    assert target.endswith(edge["alb"]["DNSName"].lower()), (target, edge["alb"]["DNSName"])
+    assert alias["AliasTarget"]["HostedZoneId"] == edge["alb"]["CanonicalHostedZoneId"]
+    checks = [c["HealthCheckConfig"] for c in route53.list_health_checks()["HealthChecks"]]
+    assert any(
+        c["Type"] == "HTTPS" and c.get("FullyQualifiedDomainName") == RECORD and c.get("ResourcePath") == "/api/health"
+        for c in checks
+    ), checks
+
+
+def test_waf_protects_the_load_balancer_with_rate_limit_ip_set_and_sqli_rules(emulator, edge):
+    wafv2 = emulator.client("wafv2")
+    acl = wafv2.get_web_acl_for_resource(ResourceArn=edge["alb"]["LoadBalancerArn"]).get("WebACL")
+    assert acl and acl["Name"] == PREFIX + "-web-acl"
+    statements = {rule["Name"]: rule["Statement"] for rule in acl["Rules"]}
+    assert statements["rate-limit-per-ip"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert statements["ip-set"]["IPSetReferenceStatement"]["ARN"].split("/")[-2] == PREFIX + "-ip-set"
+    assert statements["aws-managed-sqli"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesSQLiRuleSet"
+
+
+BAD_INPUTS = [
+    ({"alb_access_mode": "public_internet"}, "alb_access_mode"),
+    ({"route53_record_name": "app.lifeworld.other.org"}, "route53_record_name"),
+    ({"acm_subject_alternative_names": ["www.elsewhere.net"]}, "acm_subject_alternative_names[0]"),
+    ({"alb_ssl_policy": "ELBSecurityPolicy-2016-08"}, "alb_ssl_policy"),
+    ({"waf_rate_limit": 5}, "waf_rate_limit"),
+    ({"route53_failover_enabled": True}, "route53_failover_secondary"),
+    ({"alb_access_mode": "client_vpn", "client_vpn_client_cidr": "10.40.8.0/22"}, "client_vpn_client_cidr"),
+]
+
+
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[v for _, v in BAD_INPUTS])
+def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
+    calls_before = api_calls_seen(emulator)
+    run = playbook(tags="edge", extra_vars=override)
+    assert run.rc != 0
+    assert variable in run.stdout + run.stderr, "the failure should name %s:\n%s" % (variable, run.tail())
+    assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
