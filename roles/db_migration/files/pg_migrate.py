@@ -810,7 +810,10 @@ def normalise(text: str, mapping: dict[str, str]) -> str:
 
 
 def table_checksum(end: str, table: str, forced_rls: bool) -> tuple[int, str]:
-    """Row count and an order-independent content checksum (sum of per-row md5 prefixes)."""
+    """Row count and an order-independent content checksum: the sum of a 64-bit hash of each row's text.
+
+    hashtextextended is the hash behind hash partitioning, so it is stable across servers and versions; it is
+    about twice as fast as md5 here, and a sum (not xor) still tells a duplicated row from a missing one."""
     with connect(end, autocommit=False) as conn:
         for key, value in CANONICAL_SESSION.items():
             conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(key), sql.Literal(value)))
@@ -818,7 +821,7 @@ def table_checksum(end: str, table: str, forced_rls: bool) -> tuple[int, str]:
             # The master is not BYPASSRLS: lift FORCE inside this transaction only (rolled back below).
             conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.SQL(table)))
         count, digest = conn.execute(sql.SQL(
-            "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint::numeric), 0)::text "
+            "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text "
             "FROM ONLY {} AS t").format(sql.SQL(table))).fetchone()
         conn.rollback()
     return count, digest
