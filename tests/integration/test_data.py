@@ -31,16 +31,13 @@ def _data_resources(emulator):
 
 
 def _secret_values(emulator):
-    """Every secret string the data tier stored, and each JSON value inside it."""
-    sm, values = emulator.client("secretsmanager"), []
-    for name in SECRETS.values():
-        text = sm.get_secret_value(SecretId=name)["SecretString"]
-        values.append(text)
-        try:
-            values += [str(v) for v in json.loads(text).values() if isinstance(v, str) and len(v) >= 12]
-        except ValueError:
-            pass
-    return values
+    """Every secret value the data tier stored: the JWT secret, the master password and each API key."""
+    sm = emulator.client("secretsmanager")
+
+    def read(name):
+        return sm.get_secret_value(SecretId=SECRETS[name])["SecretString"]
+
+    return [read("jwt"), json.loads(read("db"))["password"]] + list(json.loads(read("api")).values())
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +142,7 @@ def test_secrets_are_encrypted_with_our_key_and_hold_generated_credentials(emula
 
 def test_no_secret_value_appears_in_any_output(emulator, data):
     values = _secret_values(emulator)
-    assert len(values) >= 5
+    assert len(values) == 4 and all(len(v) >= 20 for v in values)
     for name in ("first", "second", "check_converged", "check_empty"):
         run = data[name]
         output = run.stdout + run.stderr
@@ -172,6 +169,17 @@ def test_point_in_time_restore_to_a_scratch_instance_and_cleanup(emulator, data)
 
     assert cleanup.rc == 0, cleanup.tail()
     assert [i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]] == [INSTANCE]
+
+
+def test_state_absent_deletes_the_database_keeping_a_final_snapshot(emulator, data):
+    rds = emulator.client("rds")
+
+    run = run_playbook(emulator, tags="rds", extra_vars={"rds_state": "absent"})
+
+    assert run.rc == 0, run.tail()
+    assert rds.describe_db_instances()["DBInstances"] == []
+    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=INSTANCE, SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"].startswith(INSTANCE + "-final-") for s in snapshots] == [True]
 
 
 BAD_INPUTS = [
