@@ -12,7 +12,7 @@ short_description: Manage an AWS Cloud Map private DNS namespace
 description:
   - Creates, updates (description, tags) and deletes an AWS Cloud Map private DNS namespace, found by its name.
   - Namespace operations are asynchronous; the module waits until each has succeeded.
-  - The VPC of a namespace cannot be changed: O(vpc_id) is only used to create it.
+  - The VPC of a namespace cannot be changed, so O(vpc_id) is only used to create it.
 author:
   - Life World OS platform team (!UNKNOWN)
 options:
