@@ -657,7 +657,9 @@ def cmd_restore(args) -> dict:
     archive = Path(args.archive or load_state(args).get("backup", ""))
     if not archive.name or not archive.exists():
         raise StepError("no backup archive to restore from; run the backup step first")
-    check_checksums(archive)
+    # The archive's checksum is checked while the schema goes in; no data moves before it has passed.
+    checksum_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    checksum_ok = checksum_pool.submit(check_checksums, archive)
     src = connect("source")
     superusers = mapped_superusers(src)
     master = conninfo("target")["user"]
@@ -676,6 +678,8 @@ def cmd_restore(args) -> dict:
     progress.say(f"schema (pre-data) as {master}")
     run_psql_script(args, rewrite_for_master(pre, superusers, master), "schema (pre-data)")
 
+    checksum_ok.result()
+    checksum_pool.shutdown()
     # Data and post-data in parallel; ACL-type items wait for the rewritten tail.
     pre_ids = {e.split(";")[0] for e in subprocess.run(
         [tool(args, "pg_restore"), "-l", "--section=pre-data", str(archive)], capture_output=True, text=True,
@@ -918,8 +922,17 @@ def run_one(args, step: str) -> dict:
 
 
 def cmd_copy(args) -> dict:
-    """backup, globals and restore in one process: one round trip from Ansible instead of three."""
-    return {step: run_one(args, step) for step in ("backup", "globals", "restore")}
+    """backup, globals and restore in one process: one round trip from Ansible instead of three.
+
+    The roles step only writes to the target and the backup only reads the source, so they overlap."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        roles = pool.submit(STEPS["globals"], args)
+        backup = run_one(args, "backup")
+        CURRENT["step"] = "globals"
+        roles_result = roles.result()
+    (Path(args.work_dir) / "result-globals.json").write_text(
+        json.dumps({"ok": True, "step": "globals", **roles_result}, default=str))
+    return {"backup": backup, "globals": roles_result, "restore": run_one(args, "restore")}
 
 
 STEPS = {"preflight": cmd_preflight, "freeze": cmd_freeze, "unfreeze": cmd_unfreeze, "backup": cmd_backup,
