@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+"""The security tier (KMS keys, IAM roles, security groups), built by real ansible-playbook runs against the
+emulator and read back with boto3: convergence, check mode, the security-group graph, and bad input."""
+
+import json
+
+import pytest
+
+from .harness import api_calls_seen, run_playbook
+
+PREFIX = "life-world-os-local"
+# inventories/local/group_vars/all/security.yml
+ALLOWED_CIDRS = {"203.0.113.0/24", "198.51.100.7/32"}
+MIGRATION_CIDRS = {"192.0.2.10/32"}
+ECS_PORTS = {3001, 80}
+ROLES = ("%s-ecs-task-execution" % PREFIX, "%s-ecs-task" % PREFIX, "%s-rds-monitoring" % PREFIX)
+ALIASES = ("alias/%s-rds" % PREFIX, "alias/%s-secrets" % PREFIX, "alias/%s-logs" % PREFIX)
+INTERNET = {"0.0.0.0/0", "::/0"}
+
+
+def _vpc(ec2):
+    """The network tier's VPC, as network_lookup finds it (Name tag + ManagedBy), made directly: the security
+    groups only need a VPC to live in, and building the whole network tier here would double the module's time."""
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]
+    ec2.create_tags(Resources=[vpc["VpcId"]], Tags=[{"Key": "Name", "Value": PREFIX + "-vpc"},
+                                                    {"Key": "ManagedBy", "Value": "ansible"}])
+    return vpc["VpcId"]
+
+
+def _ours(emulator):
+    """Everything of the security tier that exists: aliases, roles, security groups (by name)."""
+    aliases = [a["AliasName"] for a in emulator.client("kms").list_aliases()["Aliases"]
+               if a["AliasName"].startswith("alias/" + PREFIX)]
+    roles = [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"] in ROLES]
+    groups = [g["GroupName"] for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]
+              if g["GroupName"].startswith(PREFIX)]
+    return {"aliases": aliases, "roles": roles, "groups": groups}
+
+
+def _groups(ec2):
+    by_name = {}
+    for group in ec2.describe_security_groups(
+        Filters=[{"Name": "tag:Name", "Values": ["%s-%s" % (PREFIX, t) for t in ("alb", "ecs", "rds")]}]
+    )["SecurityGroups"]:
+        by_name[group["GroupName"][len(PREFIX) + 1:]] = group
+    return by_name
+
+
+def _rules(ec2, group_id, egress):
+    """Flat rules of a group as (protocol, from, to, source) tuples; duplicates are kept so they show."""
+    rules = ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    out = []
+    for rule in rules["SecurityGroupRules"]:
+        if rule["IsEgress"] != egress:
+            continue
+        source = rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("ReferencedGroupInfo", {}).get("GroupId")
+        out.append((rule["IpProtocol"], rule.get("FromPort"), rule.get("ToPort"), source))
+    return sorted(out)
+
+
+@pytest.fixture(scope="module")
+def security(emulator):
+    """Empty emulator → --check → converge → converge again → --check; every run kept for the tests."""
+    emulator.reset()
+    runs = {"check_empty": run_playbook(emulator, tags="security", check=True)}
+    runs["after_check_empty"] = _ours(emulator)
+    runs["vpc_id"] = _vpc(emulator.client("ec2"))
+    runs["first"] = run_playbook(emulator, tags="security")
+    runs["second"] = run_playbook(emulator, tags="security")
+    runs["check_converged"] = run_playbook(emulator, tags="security", check=True, diff=True)
+    return runs
+
+
+def test_check_mode_on_empty_account_creates_nothing(security):
+    run = security["check_empty"]
+    assert run.rc == 0, run.tail()
+    assert run.changed >= 2, "check mode should report the keys and roles it would create"
+    assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": []}
+
+
+def test_first_run_converges(security):
+    assert security["first"].rc == 0, security["first"].tail()
+    assert security["first"].changed > 0
+
+
+def test_second_run_reports_no_change(security):
+    run = security["second"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "not idempotent: %s" % run.changed_tasks()
+
+
+def test_check_mode_on_converged_stack_reports_no_change(security):
+    run = security["check_converged"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "check mode sees drift on a converged stack: %s" % run.changed_tasks()
+
+
+def test_security_group_graph(emulator, security):
+    """RDS only from ECS (+ migration host), ECS only from the ALB, the ALB only from the allowed CIDRs; egress
+    only to the next tier; no 0.0.0.0/0 ingress; no duplicate rule after three runs."""
+    ec2 = emulator.client("ec2")
+    groups = _groups(ec2)
+    assert set(groups) == {"alb", "ecs", "rds"}
+    assert all(g["VpcId"] == security["vpc_id"] for g in groups.values())
+    alb, ecs, rds = (groups[n]["GroupId"] for n in ("alb", "ecs", "rds"))
+
+    assert _rules(ec2, rds, egress=False) == sorted(
+        [("tcp", 5432, 5432, ecs)] + [("tcp", 5432, 5432, c) for c in MIGRATION_CIDRS])
+    assert _rules(ec2, ecs, egress=False) == sorted(("tcp", p, p, alb) for p in ECS_PORTS)
+    assert _rules(ec2, alb, egress=False) == sorted(("tcp", p, p, c) for p in (443, 80) for c in ALLOWED_CIDRS)
+
+    assert _rules(ec2, alb, egress=True) == sorted(("tcp", p, p, ecs) for p in ECS_PORTS)
+    assert _rules(ec2, ecs, egress=True) == sorted([("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 5432, 5432, rds)])
+    assert _rules(ec2, rds, egress=True) == [], "RDS initiates nothing"
+
+    for name, group_id in (("alb", alb), ("ecs", ecs), ("rds", rds)):
+        assert not INTERNET & {r[3] for r in _rules(ec2, group_id, egress=False)}, "%s open to the internet" % name
+
+
+def test_groups_are_tagged_for_lookup(emulator, security):
+    for name, group in _groups(emulator.client("ec2")).items():
+        tags = {t["Key"]: t["Value"] for t in group["Tags"]}
+        assert tags["Name"] == "%s-%s" % (PREFIX, name)
+        assert tags["Component"] == "security" and tags["ManagedBy"] == "ansible"
+
+
+def _key_policy(kms, alias):
+    key_id = kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"]
+    return key_id, json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+
+
+def test_one_rotating_key_per_service_whose_policy_names_that_service(emulator, security):
+    kms = emulator.client("kms")
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    key_ids = set()
+    for alias, service in zip(ALIASES, ("rds", "secretsmanager", "logs")):
+        key_id, policy = _key_policy(kms, alias)
+        key_ids.add(key_id)
+        assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True, alias
+        statements = {s["Sid"]: s for s in policy["Statement"]}
+        admin = statements.pop("AccountAdministersTheKey")
+        assert admin["Principal"] == {"AWS": "arn:aws:iam::%s:root" % account}
+        assert not {"kms:Decrypt", "kms:Encrypt", "kms:*"} & set(admin["Action"]), "admin may not use the key"
+        (use,) = statements.values()  # exactly one statement lets the service use the key
+        if service == "logs":
+            assert use["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+            arns = use["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+            assert "arn:aws:logs:us-east-1:%s:log-group:/ecs/%s/*" % (account, PREFIX) in arns
+        else:
+            assert use["Condition"]["StringEquals"] == {
+                "kms:ViaService": "%s.us-east-1.amazonaws.com" % service, "kms:CallerAccount": account}
+    assert len(key_ids) == 3
+
+
+def test_roles_trust_only_their_service_in_this_account(emulator, security):
+    iam = emulator.client("iam")
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    services = {ROLES[0]: "ecs-tasks.amazonaws.com", ROLES[1]: "ecs-tasks.amazonaws.com",
+                ROLES[2]: "monitoring.rds.amazonaws.com"}
+    for role_name, service in services.items():
+        role = iam.get_role(RoleName=role_name)["Role"]
+        (statement,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": account}
+    attached = iam.list_attached_role_policies(RoleName=ROLES[2])["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == ["arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"]
+    for role_name in ROLES[:2]:
+        assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
+    # X-Ray is on in the local inventory: the task role has exactly that statement.
+    application = iam.get_role_policy(RoleName=ROLES[1], PolicyName="application")["PolicyDocument"]
+    assert [s["Sid"] for s in application["Statement"]] == ["XRayTracesAreAccountWide"]
+
+
+def test_switching_to_client_vpn_replaces_the_alb_sources(emulator, security):
+    """Changing the access mode purges the old CIDRs: the ALB then accepts only the VPN's range."""
+    vpn = "10.99.0.0/22"
+    run = run_playbook(emulator, tags="security_groups",
+                       extra_vars={"security_groups_access_mode": "client_vpn", "security_groups_client_vpn_cidr": vpn})
+    assert run.rc == 0, run.tail()
+    assert run.changed == 1, run.changed_tasks()
+    ec2 = emulator.client("ec2")
+    alb = _groups(ec2)["alb"]["GroupId"]
+    assert _rules(ec2, alb, egress=False) == [("tcp", 80, 80, vpn), ("tcp", 443, 443, vpn)]
+
+
+BAD_INPUTS = [
+    ({"security_groups_allowed_cidrs": ["0.0.0.0/0"]}, "security_groups_allowed_cidrs[0]"),
+    ({"security_groups_allowed_cidrs": ["203.0.113.0/33"]}, "security_groups_allowed_cidrs[0]"),
+    ({"security_groups_access_mode": "open_to_all"}, "security_groups_access_mode"),
+    ({"security_groups_access_mode": "client_vpn"}, "security_groups_client_vpn_cidr"),
+    ({"iam_task_role_statements": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+     "iam_task_role_statements[0]"),
+    ({"kms_logs_log_group_patterns": ["*"]}, "kms_logs_log_group_patterns[0]"),
+]
+
+
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[v for _, v in BAD_INPUTS])
+def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
+    emulator.reset()
+    calls_before = api_calls_seen(emulator)
+    run = playbook(tags="security", extra_vars=override)
+    assert run.rc != 0
+    assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
+    assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
+    assert _ours(emulator) == {"aliases": [], "roles": [], "groups": []}
