@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright: Life World OS platform team
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters of the operations playbooks: the drift report of playbooks/drift.yml and the met/unmet checklist tables
+of playbooks/preflight.yml and playbooks/verify.yml."""
+
+from __future__ import annotations
+
+import json
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.lifeworld.production.plugins.filter.iam import iam_statement_problems
+
+
+def _changed_tasks(output):
+    """(task name, task path) of every task that reported a change (or a failure) in ansible.posix.json output."""
+    try:
+        report = json.loads(output) if isinstance(output, str) else output
+    except ValueError as exc:
+        raise AnsibleFilterError("drift_report: the nested run did not print JSON (%s): %s" % (exc, str(output)[:300]))
+    changed, failed = [], []
+    for play in report.get("plays", []):
+        for task in play.get("tasks", []):
+            hosts = task.get("hosts", {}).values()
+            entry = "%s (%s)" % (task["task"]["name"], task["task"].get("path", "").rsplit("/roles/", 1)[-1])
+            if any(h.get("failed") or h.get("unreachable") for h in hosts):
+                failed.append(entry)
+            elif any(h.get("changed") for h in hosts):
+                changed.append(entry)
+    return changed, failed
+
+
+def drift_report(runs):
+    """Per component: status (clean, drifted, failed), the tasks that would change, the tasks that failed.
+
+    ``runs`` are the results of a looped command task whose items are component names and whose stdout is the
+    ansible.posix.json output of `ansible-playbook site.yml --check --tags <component>`.
+    """
+    report = {}
+    for run in runs:
+        component = run["item"]
+        changed, failed = _changed_tasks(run.get("stdout") or "{}")
+        if run.get("rc", 0) not in (0, 2) and not failed:
+            failed = ["ansible-playbook exited %s: %s" % (run.get("rc"), (run.get("stderr") or "").strip()[-300:])]
+        status = "failed" if failed else "drifted" if changed else "clean"
+        report[component] = {"status": status, "changed": changed, "failed": failed}
+    return report
+
+
+def drift_lines(report):
+    """Human-readable summary, one line per component and one per drifted task."""
+    lines = []
+    for component, entry in report.items():
+        lines.append("%-14s %s" % (component, entry["status"]))
+        lines += ["    would change: %s" % task for task in entry["changed"]]
+        lines += ["    failed:       %s" % task for task in entry["failed"]]
+    return lines
+
+
+def checklist(items):
+    """Checklist items {item, met, detail, skipped?} -> {table, unmet, met_count, total}.
+
+    A skipped item (nothing to check from here, e.g. an endpoint out of reach) is shown but is neither met nor unmet.
+    """
+    rows, unmet, met_count = [], [], 0
+    for entry in items:
+        if "item" not in entry or "met" not in entry:
+            raise AnsibleFilterError("checklist: every entry needs 'item' and 'met', got %r" % (entry,))
+        detail = str(entry.get("detail", ""))
+        if entry.get("skipped"):
+            mark = "[skip] "
+        elif entry["met"]:
+            mark, met_count = "[met]  ", met_count + 1
+        else:
+            mark = "[UNMET]"
+            unmet.append("%s (%s)" % (entry["item"], detail) if detail else entry["item"])
+        rows.append("%s %-48s %s" % (mark, entry["item"], detail))
+    return {"table": rows, "unmet": unmet, "met_count": met_count, "total": len(rows)}
+
+
+def _open_to_world(cidrs):
+    return [c for c in cidrs if c in ("0.0.0.0/0", "::/0")]
+
+
+def security_group_findings(groups, alb_cidrs, migration_cidrs=None):
+    """What the live ALB/ECS/RDS security groups admit beyond the plan (ALB: only the allowed sources; ECS: only the
+    ALB; RDS: only ECS and the migration host). ``groups`` is the ``security_groups`` part of the environment facts."""
+    findings = []
+    for part in ("alb", "ecs", "rds"):
+        if part not in groups:
+            findings.append("%s security group is missing" % part)
+    if findings:
+        return findings
+    alb, ecs = groups["alb"]["id"], groups["ecs"]["id"]
+    allowed = set(alb_cidrs or [])
+    for rule in groups["alb"]["ingress"]:
+        extra = sorted(set(rule["cidrs"]) - allowed)
+        if extra:
+            findings.append("alb admits %s on port %s (allowed: %s)" % (", ".join(extra), rule["from_port"],
+                                                                     ", ".join(sorted(allowed)) or "none"))
+    for rule in groups["ecs"]["ingress"]:
+        if rule["cidrs"] or set(rule["groups"]) - {alb}:
+            findings.append("ecs admits %s on port %s (only the ALB may)" % (
+                ", ".join(rule["cidrs"] + sorted(set(rule["groups"]) - {alb})), rule["from_port"]))
+    for rule in groups["rds"]["ingress"]:
+        world = _open_to_world(rule["cidrs"])
+        extra = sorted(set(rule["cidrs"]) - set(migration_cidrs or []))
+        others = sorted(set(rule["groups"]) - {ecs})
+        if world or extra or others:
+            findings.append("rds admits %s on port %s (only ECS and the migration host may)" % (
+                ", ".join(extra + others), rule["from_port"]))
+    return findings
+
+
+def iam_findings(roles):
+    """Problems of the live IAM roles: missing roles, and policy statements that fail the iam role's own statement
+    checks (iam_statement_problems: named actions, ARNs as resources), so inventory and account are judged alike."""
+    findings = []
+    for part in ("ecs-task-execution", "ecs-task", "rds-monitoring"):
+        role = roles.get(part)
+        if not role:
+            findings.append("role %s is missing" % part)
+            continue
+        documents = dict(role.get("inline_policies", {}), **role.get("customer_policies", {}))
+        for name, document in documents.items():
+            statements = document.get("Statement", [])
+            statements = statements if isinstance(statements, list) else [statements]
+            findings += iam_statement_problems(statements, "%s:%s" % (role["name"], name))
+    return findings
+
+
+def service_findings(services):
+    """Services short of their desired count (or scaled to zero); empty when every service runs what it should."""
+    if not services:
+        return ["no ECS service"]
+    return ["%s %d/%d running" % (s["name"], s["running"], s["desired"]) for s in services
+            if s["desired"] < 1 or s["running"] < s["desired"]]
+
+
+def target_findings(load_balancer):
+    """Target groups of the ALB without targets or with unhealthy ones; empty when every target is healthy."""
+    if not load_balancer:
+        return ["no load balancer"]
+    if not load_balancer.get("target_groups"):
+        return ["%s has no target group" % load_balancer["name"]]
+    return ["%s %d/%d healthy" % (g["name"], g["healthy"], g["targets"]) for g in load_balancer["target_groups"]
+            if g["targets"] < 1 or g["healthy"] < g["targets"]]
+
+
+class FilterModule:
+    def filters(self):
+        return {"drift_report": drift_report, "drift_lines": drift_lines, "checklist": checklist,
+                "security_group_findings": security_group_findings, "iam_findings": iam_findings,
+                "service_findings": service_findings, "target_findings": target_findings}
