@@ -494,9 +494,15 @@ def reconcile(module: AnsibleAWSModule, client) -> Dict[str, Any]:
         if removed and not module.check_mode:
             delete_alarms(client, removed)
 
+    # The headers name every alarm that changes: a unified diff's context may not reach an alarm's name.
+    summary = "; ".join(
+        "%s: %s" % (label, ", ".join(sorted(names))) for label, names in
+        (("added", added), ("updated", updated), ("removed", removed)) if names
+    ) or "no change"
     return {
         "changed": bool(added or updated or removed),
-        "diff": {"before": before_view, "after": after_view},
+        "diff": {"before": before_view, "after": after_view, "before_header": "alarm set " + params["name_prefix"],
+                 "after_header": summary},
         "alarms": sorted(declared),
         "added": sorted(added),
         "updated": sorted(updated),

@@ -110,6 +110,7 @@ def test_changing_one_threshold_updates_exactly_that_alarm(cloudwatch, run_modul
     assert set(result["diff"]["before"]) == set(result["diff"]["after"]) == {RATE["name"]}
     assert result["diff"]["before"][RATE["name"]]["threshold"] == 1.0
     assert result["diff"]["after"][RATE["name"]]["threshold"] == 2.5
+    assert result["diff"]["after_header"] == "updated: " + RATE["name"]
     assert alarms_of(cloudwatch)[RATE["name"]]["Threshold"] == 2.5
 
 
@@ -127,6 +128,7 @@ def test_undeclared_alarm_of_the_set_is_removed_others_are_kept(cloudwatch, run_
 
     assert result["removed"] == [LATENCY["name"]]
     assert result["diff"]["after"] == {} and list(result["diff"]["before"]) == [LATENCY["name"]]
+    assert result["diff"]["after_header"] == "removed: " + LATENCY["name"]
     assert set(alarms_of(cloudwatch)) == {CPU["name"], RATE["name"], PREFIX + "foreign"}
     assert "other-alarm" in alarms_of(cloudwatch, "other")
 
