@@ -69,6 +69,7 @@ create_target() { "$PGBIN/psql" -X -q "${TGT[@]}" -d postgres -c "DROP DATABASE 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
+LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "1/3 the db_migration role (ansible-playbook playbooks/migrate_database.yml)"
 create_target bench_role
 WORK="$STATE/role-work"
@@ -109,6 +110,7 @@ t1=$(now)
 PGCOPYDB_TOTAL=$(elapsed "$t0" "$t1")
 log "pgcopydb clone: ${PGCOPYDB_TOTAL}s"
 
+LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 mkdir -p "$(dirname "$OUT")"
 cat > "$OUT" <<MD
@@ -117,6 +119,7 @@ cat > "$OUT" <<MD
 Produced by \`make bench-migration\` (\`scripts/bench_migration.sh\`) on $(date -u +%Y-%m-%d) — measured, not estimated.
 
 - Machine: $(nproc) CPU core(s), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM; PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') source and target on the same host (local stack, fsync off on both); pgcopydb $(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ {print $3}').
+- Load average (1/5/15 min) before the three runs: $LOAD_BEFORE; after: $LOAD_AFTER. Other work on the host shares the cores, so compare the ratios of one run, not absolute times across runs.
 - Dataset: pgbench scale $SCALE plus secondary indexes on \`pgbench_accounts\` and a jsonb table of $JSON_ROWS rows with a GIN index: **$((SIZE_BYTES / 1048576)) MiB** (\`pg_database_size\`).
 - The role: \`ansible-playbook playbooks/migrate_database.yml\` with defaults (dump format ${BENCH_ROLE_DUMP_FORMAT:-custom}, jobs = cores), as the non-superuser target login; its wall time includes Ansible itself, preflight, the backup with its checksum, roles, restore and the independent verification.
 - \`pg_dump | psql\` and \`pgcopydb clone\` ran with \`--no-owner\` and \`--no-privileges\`/\`--no-acl\` (they cannot map superuser ownership for a non-superuser target); pgcopydb with its default table and index jobs.
