@@ -578,8 +578,8 @@ def main():
         result = reconcile(module, client)
     except AnsibleCloudWatchError as e:
         module.fail_json_aws_error(e)
-    diff = result.pop("diff")
-    exit_with_result(module, result.pop("changed"), diff=diff, **result)
+    exit_with_result(module, result["changed"], diff=result["diff"], alarms=result["alarms"], added=result["added"],
+                     updated=result["updated"], removed=result["removed"])
 
 
 if __name__ == "__main__":

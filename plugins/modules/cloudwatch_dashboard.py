@@ -19,7 +19,7 @@ author:
 options:
   name:
     description:
-      - The dashboard's name (up to 255 characters: letters, digits, V(-) and V(_)).
+      - The dashboard's name, up to 255 letters, digits, V(-) and V(_).
     type: str
     required: true
     aliases: ['dashboard_name']

@@ -163,7 +163,7 @@ REQUIRED_TO_CREATE = ("priority", "fixed_rate", "reservoir_size")
 
 def definition(rule: Dict[str, Any]) -> Dict[str, Any]:
     """The compared part of a SamplingRule."""
-    result = {key: rule.get(key) for key, _ in FIELDS.values()}
+    result = {key: rule.get(key) for key, _default in FIELDS.values()}
     result["Attributes"] = dict(rule.get("Attributes") or {})
     result["FixedRate"] = float(result["FixedRate"]) if result["FixedRate"] is not None else None
     return result
@@ -216,8 +216,8 @@ def main():
             missing = [key for key in REQUIRED_TO_CREATE if params[key] is None]
             if missing:
                 module.fail_json(msg=f"{', '.join(missing)} required to create sampling rule {params['name']}")
-        wanted = definition(current) if current else {key: default for key, default in FIELDS.values()}
-        for option, (key, _) in FIELDS.items():
+        wanted = definition(current) if current else dict(FIELDS.values())
+        for option, (key, _default) in FIELDS.items():
             if params[option] is not None:
                 wanted[key] = float(params[option]) if option == "fixed_rate" else params[option]
         tags_after, to_set, to_unset = planned_tags(current_tags, params["tags"], params["purge_tags"])

@@ -14,7 +14,6 @@ the edge and compute tiers.
 import copy
 import json
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -218,7 +217,10 @@ def test_alert_topic_is_encrypted_and_subscribed(emulator, prod):
 
 def _existing_dimension_values(emulator):
     elbv2, ecs = emulator.client("elbv2"), emulator.client("ecs")
-    suffix = lambda arn: arn.split(":", 5)[-1].replace("loadbalancer/", "", 1)  # noqa: E731
+
+    def suffix(arn):
+        return arn.split(":", 5)[-1].replace("loadbalancer/", "", 1)
+
     clusters = {c["clusterName"] for c in ecs.describe_clusters(clusters=[PREFIX])["clusters"] if c["status"] == "ACTIVE"}
     return {
         "ClusterName": clusters,
@@ -298,7 +300,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("override,variables", BAD_INPUTS, 
+@pytest.mark.parametrize("override,variables", BAD_INPUTS,
                          ids=["alarm-plan", "no-alert-subscription", "unknown-db-class", "retention"])
 def test_bad_input_fails_before_any_aws_call(emulator, override, variables):
     calls_before = api_calls_seen(emulator)
