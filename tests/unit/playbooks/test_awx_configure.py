@@ -13,6 +13,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+import yaml
 
 from ansible.inventory.manager import InventoryManager
 from ansible.module_utils import basic
@@ -84,7 +85,9 @@ def invocations():
     variables = VariableManager(loader=loader, inventory=inventory)
     host = inventory.get_host("localhost")
     calls = []
-    for play in Playbook.load(str(PLAYBOOK), variable_manager=variables, loader=loader).get_plays():
+    plays = Playbook.load(str(PLAYBOOK), variable_manager=variables, loader=loader).get_plays()
+    loader.set_basedir(str(PLAYBOOK.parent))  # as ansible-playbook does: playbook_dir is the playbook's directory
+    for play in plays:
         for task in _tasks(play.compile()):
             if not task.action.startswith("awx.awx."):
                 continue
@@ -122,20 +125,28 @@ def test_expected_objects_are_configured(invocations):
     for tag in COMPONENT_TAGS:
         template = templates[prefix + "component " + tag]
         assert template["playbook"] == "site.yml" and template["job_tags"] == tag
+    operations = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_operations"]
+    assert [op["name"] for op in operations] == OPERATIONS
+    present = [op["name"] for op in operations if (REPO / op["playbook"]).is_file()]
     for operation in OPERATIONS:
-        assert prefix + operation in templates
-    assert len(templates) == len(COMPONENT_TAGS) + len(OPERATIONS)
+        # AWX rejects a template whose playbook is not in the project: only the present ones are configured.
+        assert (prefix + operation in templates) == (operation in present), operation
+    assert len(templates) == len(COMPONENT_TAGS) + len(present)
     for template in templates.values():
         # Credentials by name only, both of them, and every template runs in the collection's EE.
         assert template["credentials"] == [prefix + "AWS", prefix + "Vault"]
         assert template["execution_environment"] == "life-world-os-production-ee"
-        assert (REPO / template["playbook"]).is_file() or template["playbook"].startswith("playbooks/"), template
-    survey = templates[prefix + "deploy"]["survey_spec"]["spec"]
-    assert templates[prefix + "deploy"]["survey_enabled"] is True
-    assert [q["variable"] for q in survey] == ["deploy_image_tag"] and survey[0]["required"] is True
+        assert (REPO / template["playbook"]).is_file(), template
+    deploy = [op for op in operations if op["name"] == "deploy"][0]
+    survey = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_surveys"][deploy["survey"]]
+    assert [q["variable"] for q in survey["spec"]] == ["deploy_image_tag"] and survey["spec"][0]["required"] is True
+    if "deploy" in present:
+        assert templates[prefix + "deploy"]["survey_enabled"] is True
+        assert templates[prefix + "deploy"]["survey_spec"] == survey
     assert by_module["awx.awx.inventory_source"][0]["source_path"] == "inventories/production"
     schedules = {p["name"]: p for p in by_module["awx.awx.schedule"]}
     assert {s["unified_job_template"] for s in schedules.values()} == {prefix + "drift", prefix + "dr_drill"}
+    assert {"drift", "dr_drill"} <= set(present)
     assert "FREQ=DAILY" in schedules[prefix + "nightly drift check"]["rrule"]
     assert "FREQ=WEEKLY" in schedules[prefix + "weekly DR drill"]["rrule"]
     for schedule in schedules.values():
