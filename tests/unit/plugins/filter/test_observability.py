@@ -17,7 +17,7 @@ from ansible_collections.lifeworld.production.plugins.filter.observability impor
 
 DEFAULTS = yaml.safe_load(open(__file__.rsplit("/tests/", 1)[0] + "/roles/cloudwatch/defaults/main.yml"))
 ALARMS = DEFAULTS["cloudwatch_alarms"]
-SERVICES = DEFAULTS["cloudwatch_ecs_services"]
+SERVICES = [{"name": "backend", "target_group": "be", "min_tasks": 2}, {"name": "frontend", "target_group": "fe", "min_tasks": 2}]
 ALB = "app/lw-alb/0123456789abcdef"
 CONTEXT = {"prefix": "lw", "cluster": "lw", "services": SERVICES, "db_instance": "lw-db", "db_class": "db.t3.medium",
            "alb": ALB, "target_groups": {"be": "targetgroup/lw-be/1", "fe": "targetgroup/lw-fe/2"},
