@@ -132,7 +132,7 @@ Produced by \`make bench-migration\` (\`scripts/bench_migration.sh\`) on $(date 
 | \`pgcopydb clone\` | $PGCOPYDB_TOTAL | 1.00× |
 
 Role steps (engine timings): backup ${ROLE_BACKUP}s, restore ${ROLE_RESTORE}s, verification ${ROLE_VERIFY}s.
-The role is $(ratio "$PSQL_TOTAL" "$ROLE_TOTAL")× faster than \`pg_dump | psql\` end to end.
+End to end the role took $(ratio "$ROLE_TOTAL" "$PSQL_TOTAL")× the time of \`pg_dump | psql\` (which copies neither ownership nor grants, keeps no backup and verifies nothing).
 
 Targets from issue 6: copy phase no slower than pgcopydb's clone (ratio ≤ 1.00); copy plus verification within
 1.3× of pgcopydb's clone.
