@@ -652,6 +652,16 @@ def run_parallel_restore(args, archive: Path, entries: list[str], progress: Prog
     return {"tables": len(data_items), "bytes": moved}
 
 
+def analyze(args, progress: Progress) -> None:
+    """Fresh planner statistics before the application arrives; vacuumdb spreads the tables over the jobs."""
+    progress.say(f"analyze with {args.jobs} job(s)")
+    result = subprocess.run([tool(args, "vacuumdb"), "--analyze-only", "--jobs", str(args.jobs), "--quiet",
+                             "--dbname", conninfo("target")["dbname"]], env=pg_env("target"), capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise StepError(f"vacuumdb --analyze-only failed: {result.stderr.strip()}")
+
+
 def cmd_restore(args) -> dict:
     progress = Progress(Path(args.work_dir), "restore")
     archive = Path(args.archive or load_state(args).get("backup", ""))
@@ -699,7 +709,7 @@ def cmd_restore(args) -> dict:
                                   capture_output=True, text=True, check=True).stdout
         run_psql_script(args, rewrite_for_master(tail_sql, superusers, master), "default privileges and ACLs")
     warnings = apply_database_properties(args, src, tgt)
-    tgt.execute("ANALYZE")
+    analyze(args, progress)
     save_state(args, restore_done=True)
     seconds = round(time.monotonic() - started, 1)
     progress.say(f"restore done in {seconds}s")
