@@ -96,7 +96,7 @@ def ecs_problems(settings, services):
         if port in ports:
             problems.append("%s: port %s is already used by %s" % (v["port"], port, ports[port]))
         ports[port] = v["port"]
-        if str(service.get("user") or "").split(":")[0] in ("", "0", "root"):
+        if str(service.get("user") or "").split(":", maxsplit=1)[0] in ("", "0", "root"):
             problems.append("%s: containers must run as a non-root user, got '%s'" % (v["user"], service.get("user")))
         if not str(service.get("image") or "").strip():
             problems.append("%s: an image URI is required" % v["image"])
@@ -169,7 +169,7 @@ def ecs_container_definitions(service, secret_arns, region, xray_enabled=False):
             for path in service.get("writable_paths") or []
         ],
     }
-    if port < 1024 and str(service["user"]).split(":")[0] not in ("0", "root"):
+    if port < 1024 and str(service["user"]).split(":", maxsplit=1)[0] not in ("0", "root"):
         # A non-root process may bind a port below 1024 only when the task lowers this namespaced sysctl.
         app["systemControls"] = [{"namespace": "net.ipv4.ip_unprivileged_port_start", "value": str(port)}]
     containers = [app]

@@ -215,7 +215,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("override,variables", BAD_INPUTS, ids=[",".join(v) for _, v in BAD_INPUTS])
+@pytest.mark.parametrize("override,variables", BAD_INPUTS, ids=[",".join(entry[1]) for entry in BAD_INPUTS])
 def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variables):
     calls_before = api_calls_seen(emulator)
     # Each tier validates its own inputs first; an earlier tier in the same run would make its own calls.
