@@ -180,3 +180,25 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert run.rc != 0
     assert variable in run.stdout + run.stderr, "the failure should name %s:\n%s" % (variable, run.tail())
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
+
+
+def test_failover_routing_publishes_primary_with_health_check_and_secondary(emulator, edge, playbook):
+    # A zone of its own: the emulator cannot switch an existing simple record to failover routing (see route53 README).
+    zone, record = "failover.lifeworld.example.com", "app.failover.lifeworld.example.com"
+    settings = {"route53_zone_name": zone, "route53_record_name": record, "route53_failover_enabled": True,
+                "route53_failover_secondary": {"dns_name": "s3-website-us-east-1.amazonaws.com",
+                                               "hosted_zone_id": "Z3AQBSTGFYJSTF"},
+                "acm_zone_name": ZONE, "acm_domain_name": RECORD}
+    first = playbook(tags="route53", extra_vars=settings)
+    second = playbook(tags="route53", extra_vars=settings)
+    assert first.rc == 0, first.tail()
+    assert second.rc == 0 and second.changed == 0, second.changed_tasks() or second.tail()
+    route53 = emulator.client("route53")
+    zone_id = route53.list_hosted_zones_by_name(DNSName=zone)["HostedZones"][0]["Id"]
+    records = {r.get("Failover"): r for r in route53.list_resource_record_sets(HostedZoneId=zone_id)["ResourceRecordSets"]
+               if r["Name"] == record + "." and r["Type"] == "A"}
+    assert set(records) == {"PRIMARY", "SECONDARY"}, records
+    assert records["PRIMARY"]["AliasTarget"]["DNSName"].rstrip(".").lower().endswith(edge["alb"]["DNSName"].lower())
+    check = route53.get_health_check(HealthCheckId=records["PRIMARY"]["HealthCheckId"])["HealthCheck"]
+    assert check["HealthCheckConfig"]["ResourcePath"] == "/api/health"
+    assert records["SECONDARY"]["AliasTarget"]["DNSName"].rstrip(".") == "s3-website-us-east-1.amazonaws.com"
