@@ -20,3 +20,13 @@ def playbook(emulator):
         return run_playbook(emulator, name, **kwargs)
 
     return _run
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the resilience figures (calls, faults, interruptions) with the test results."""
+    from .test_resilience import FIGURES
+
+    if FIGURES:
+        terminalreporter.section("resilience figures")
+        for key, value in FIGURES.items():
+            terminalreporter.write_line("%s: %s" % (key, value))
