@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """PostgreSQL migration engine used by the db_migration role.
 
 One subcommand per step (preflight, freeze, unfreeze, backup, globals, restore, verify).  Connection settings come
@@ -724,7 +724,8 @@ CATALOG_QUERIES = {
                   AND nspname !~ '^pg_'""",
     "relations": """SELECT c.relkind::text || ' ' || c.oid::regclass::text || ' owner=' || pg_get_userbyid(c.relowner)
                     || ' persistence=' || c.relpersistence::text || ' rls=' || c.relrowsecurity || '/'
-                    || c.relforcerowsecurity || ' acl=' || coalesce(c.relacl, acldefault((CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))::text
+                    || c.relforcerowsecurity || ' acl=' || coalesce(c.relacl, acldefault(
+                       (CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::"char", c.relowner))::text
                     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
                     AND c.relkind <> 't'""",
@@ -975,7 +976,7 @@ def main(argv=None) -> int:
         if args.jobs <= 0:
             args.jobs = len(os.sched_getaffinity(0))
         result = run_one(args, args.step)
-    except Exception as exc:  # pylint: disable=broad-except
+    except Exception as exc:
         # Whatever broke, the play gets one JSON line naming the step; unexpected errors keep their type.
         message = str(exc) if isinstance(exc, StepError) else f"{type(exc).__name__}: {str(exc).strip()}"
         step = CURRENT["step"] or args.step
