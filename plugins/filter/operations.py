@@ -148,8 +148,78 @@ def target_findings(load_balancer):
             if g["targets"] < 1 or g["healthy"] < g["targets"]]
 
 
+def _family_revision(arn):
+    return arn.rsplit("/", 1)[-1] if arn else ""
+
+
+def running_revisions(service_info):
+    """{service: family:revision} of the ACTIVE services in a community.aws.ecs_service_info result."""
+    return {s["serviceName"]: _family_revision(s.get("taskDefinition")) for s in service_info.get("services", [])
+            if s.get("status") == "ACTIVE"}
+
+
+def rollout_status(service_info, expected=None):
+    """Per ACTIVE service: {name, state, summary}. COMPLETED once its only deployment has finished with running =
+    desired on the expected revision (``expected``: {service: family:revision}); FAILED when ECS reports the rollout
+    failed or put another revision back (its circuit breaker rolled back); IN_PROGRESS otherwise."""
+    expected = expected or {}
+    status = []
+    for service in service_info.get("services", []):
+        if service.get("status") != "ACTIVE":
+            continue
+        name = service["serviceName"]
+        revision = _family_revision(service.get("taskDefinition"))
+        deployments = service.get("deployments", [])
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else {})
+        rollout = primary.get("rolloutState")
+        if rollout == "FAILED" or (expected.get(name) and revision != expected[name]):
+            state = "FAILED"
+        elif rollout in (None, "COMPLETED") and len(deployments) <= 1 and \
+                service.get("runningCount", 0) >= service.get("desiredCount", 0):
+            state = "COMPLETED"
+        else:
+            state = "IN_PROGRESS"
+        reason = primary.get("rolloutStateReason") or ""
+        summary = "%s %s %d/%d running %s" % (name, revision, service.get("runningCount", 0), service.get("desiredCount", 0), state)
+        if state == "FAILED":
+            summary += " (%s)" % (reason or "expected %s" % expected.get(name))
+        status.append({"name": name, "revision": revision, "state": state, "summary": summary})
+    return sorted(status, key=lambda s: s["name"])
+
+
+def rollback_targets(services, selected, revision=""):
+    """{service: family:revision} to roll back to: the named revision of each service's family, or the active
+    revision just before the one it runs. ``services`` is the environment facts' ``services`` list."""
+    by_name = {s["name"]: s for s in services}
+    targets, problems = {}, []
+    for name in selected:
+        service = by_name.get(name)
+        if not service:
+            problems.append("%s: no such service in the cluster" % name)
+            continue
+        family, current = service["task_definition"].rsplit(":", 1)
+        active = [int(r.rsplit(":", 1)[1]) for r in service.get("revisions", [])]
+        if str(revision):
+            wanted = int(revision)
+            if wanted not in active:
+                problems.append("%s: revision %s of %s is not active (active: %s)" % (name, wanted, family, active))
+                continue
+        else:
+            older = [r for r in active if r < int(current)]
+            if not older:
+                problems.append("%s: no active revision of %s before %s to roll back to" % (name, family, current))
+                continue
+            wanted = max(older)
+        targets[name] = "%s:%d" % (family, wanted)
+    if problems:
+        raise AnsibleFilterError("rollback: " + "; ".join(problems))
+    return targets
+
+
 class FilterModule:
     def filters(self):
         return {"drift_report": drift_report, "drift_lines": drift_lines, "checklist": checklist,
                 "security_group_findings": security_group_findings, "iam_findings": iam_findings,
-                "service_findings": service_findings, "target_findings": target_findings}
+                "service_findings": service_findings, "target_findings": target_findings,
+                "running_revisions": running_revisions, "rollout_status": rollout_status,
+                "rollback_targets": rollback_targets}

@@ -137,7 +137,12 @@ def services(session, prefix):
         if service["status"] != "ACTIVE":
             continue
         vpc_config = service.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
+        family = service["taskDefinition"].split("/")[-1].rsplit(":", 1)[0]
+        revisions = [arn.split("/")[-1] for page in ecs.get_paginator("list_task_definitions").paginate(
+            familyPrefix=family, status="ACTIVE") for arn in page["taskDefinitionArns"]]
         found.append({"name": service["serviceName"], "running": service.get("runningCount", 0),
+                      "revisions": sorted((r for r in revisions if r.rsplit(":", 1)[0] == family),
+                                          key=lambda r: int(r.rsplit(":", 1)[1])),
                       "desired": service.get("desiredCount", 0),
                       "task_definition": service["taskDefinition"].split("/")[-1],
                       "rollout": [d.get("rolloutState") for d in service.get("deployments", [])],

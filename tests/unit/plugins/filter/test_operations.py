@@ -92,3 +92,37 @@ def test_service_and_target_findings():
     assert ops.target_findings(None) == ["no load balancer"]
     lb = {"name": "alb", "target_groups": [{"name": "be", "healthy": 2, "targets": 2}, {"name": "fe", "healthy": 0, "targets": 0}]}
     assert ops.target_findings(lb) == ["fe 0/0 healthy"]
+
+
+def _service(name, revision, running=2, desired=2, deployments=None):
+    return {"serviceName": name, "status": "ACTIVE", "runningCount": running, "desiredCount": desired,
+            "taskDefinition": "arn:aws:ecs:us-east-1:1:task-definition/p-%s:%d" % (name, revision),
+            "deployments": deployments if deployments is not None else [{"status": "PRIMARY", "rolloutState": "COMPLETED"}]}
+
+
+def test_rollout_status_completed_in_progress_and_failed():
+    info = {"services": [
+        _service("backend", 3),
+        _service("frontend", 5, running=1, deployments=[{"status": "PRIMARY", "rolloutState": "IN_PROGRESS"},
+                                                         {"status": "ACTIVE", "rolloutState": "COMPLETED"}]),
+    ]}
+    status = {s["name"]: s for s in ops.rollout_status(info, {"backend": "p-backend:3", "frontend": "p-frontend:5"})}
+    assert status["backend"]["state"] == "COMPLETED" and status["frontend"]["state"] == "IN_PROGRESS"
+    failed = ops.rollout_status({"services": [_service("backend", 3, deployments=[
+        {"status": "PRIMARY", "rolloutState": "FAILED", "rolloutStateReason": "tasks failed to start"}])]})
+    assert failed[0]["state"] == "FAILED" and "tasks failed to start" in failed[0]["summary"]
+    # ECS's circuit breaker put the old revision back: the deployment failed even though the rollout completed.
+    rolled_back = ops.rollout_status({"services": [_service("backend", 2)]}, {"backend": "p-backend:3"})
+    assert rolled_back[0]["state"] == "FAILED" and "expected p-backend:3" in rolled_back[0]["summary"]
+    assert ops.running_revisions(info) == {"backend": "p-backend:3", "frontend": "p-frontend:5"}
+
+
+def test_rollback_targets_previous_and_named():
+    services = [{"name": "backend", "task_definition": "p-backend:4", "revisions": ["p-backend:1", "p-backend:2", "p-backend:4"]},
+                {"name": "frontend", "task_definition": "p-frontend:1", "revisions": ["p-frontend:1"]}]
+    assert ops.rollback_targets(services, ["backend"]) == {"backend": "p-backend:2"}
+    assert ops.rollback_targets(services, ["backend"], "1") == {"backend": "p-backend:1"}
+    with pytest.raises(AnsibleFilterError, match="frontend: no active revision of p-frontend before 1"):
+        ops.rollback_targets(services, ["backend", "frontend"])
+    with pytest.raises(AnsibleFilterError, match="revision 3 of p-backend is not active"):
+        ops.rollback_targets(services, ["backend"], "3")
