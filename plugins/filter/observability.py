@@ -304,6 +304,11 @@ def target_group_dimensions(target_groups, prefix):
     return result
 
 
+def rds_log_groups(exports, instance, retention):
+    """[{name, retention}] of the log groups RDS publishes the instance's exported log types to."""
+    return [{"name": "/aws/rds/instance/%s/%s" % (instance, export), "retention": retention} for export in exports or []]
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -312,4 +317,5 @@ class FilterModule:
             "rds_max_connections": rds_max_connections,
             "elbv2_arn_suffix": elbv2_arn_suffix,
             "target_group_dimensions": target_group_dimensions,
+            "rds_log_groups": rds_log_groups,
         }

@@ -52,3 +52,26 @@ def put_query_definition(client, **params: Any) -> str:
 @AWSRetry.jittered_backoff()
 def delete_query_definition(client, query_definition_id: str) -> bool:
     return client.delete_query_definition(queryDefinitionId=query_definition_id).get("success", True)
+
+
+@CloudWatchLogsErrorHandler.list_error_handler("describe log groups", None)
+@AWSRetry.jittered_backoff()
+def get_log_group(client, name: str) -> Dict[str, Any]:
+    """The log group called ``name`` exactly, or None."""
+    for page in client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
+        for group in page.get("logGroups", []):
+            if group["logGroupName"] == name:
+                return group
+    return None
+
+
+@CloudWatchLogsErrorHandler.common_error_handler("associate KMS key")
+@AWSRetry.jittered_backoff()
+def associate_kms_key(client, name: str, kms_key_id: str) -> None:
+    client.associate_kms_key(logGroupName=name, kmsKeyId=kms_key_id)
+
+
+@CloudWatchLogsErrorHandler.common_error_handler("disassociate KMS key")
+@AWSRetry.jittered_backoff()
+def disassociate_kms_key(client, name: str) -> None:
+    client.disassociate_kms_key(logGroupName=name)

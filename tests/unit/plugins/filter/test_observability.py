@@ -11,6 +11,7 @@ from ansible_collections.lifeworld.production.plugins.filter.observability impor
     elbv2_arn_suffix,
     observability_alarms,
     observability_problems,
+    rds_log_groups,
     rds_max_connections,
     target_group_dimensions,
 )
@@ -134,3 +135,9 @@ def test_dashboards_use_the_real_names_and_drop_alb_widgets_without_an_alb():
                                              "targetgroup/lw-fe/2"}
     without_alb = observability_dashboards(dict(context, alb="", target_groups={}))
     assert _dimension_values(without_alb) == {"lw", "backend", "frontend", "lw-db"}
+
+
+def test_rds_log_groups_follow_the_exported_log_types():
+    assert rds_log_groups(["postgresql", "upgrade"], "lw-db", 30) == [
+        {"name": "/aws/rds/instance/lw-db/postgresql", "retention": 30},
+        {"name": "/aws/rds/instance/lw-db/upgrade", "retention": 30}]
