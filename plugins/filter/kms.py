@@ -16,29 +16,75 @@ DESCRIPTIONS = {
 }
 # CloudWatch Logs: 1-512 characters of [.-_/#A-Za-z0-9]; `*` is the pattern wildcard of the key-policy condition.
 LOG_GROUP_PATTERN = re.compile(r"^[.\-_/#A-Za-z0-9*]{1,512}$")
+# kms:ViaService takes the service's endpoint prefix (ecr, sns, ...); service principals are <name>.amazonaws.com.
+VIA_SERVICE = re.compile(r"^[a-z0-9-]+$")
+SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 
 
-def kms_key_plan(name_prefix, single_key=False):
-    """The keys to build: alias (without alias/), extra aliases, services, description."""
-    if single_key:
-        aliases = ["%s-%s" % (name_prefix, suffix) for _, suffix in SERVICES]
-        return [
+def _sid(prefix, service):
+    return prefix + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", service.split(".amazonaws.com")[0]))
+
+
+def kms_key_plan(name_prefix, single_key=False, via_services=None, service_principals=None):
+    """The keys to build: alias (without alias/), extra aliases, the services they serve, and who may use them.
+
+    via_services / service_principals: alias suffix (rds, secrets, logs) -> further AWS services that use that key
+    for principals of the account (kms:ViaService), or service principals that call KMS themselves.
+    """
+    via_services = via_services or {}
+    service_principals = service_principals or {}
+    keys = []
+    for service, suffix in SERVICES:
+        keys.append(
             {
-                "alias": aliases[0],
-                "extra_aliases": aliases[1:],
-                "services": [service for service, _ in SERVICES],
+                "alias": "%s-%s" % (name_prefix, suffix),
+                "extra_aliases": [],
+                "services": [service],
+                "description": "%s: %s" % (name_prefix, DESCRIPTIONS[service]),
+                "via_services": ([service] if service != "logs" else []) + list(via_services.get(suffix, [])),
+                "service_principals": list(service_principals.get(suffix, [])),
+            }
+        )
+    if single_key:
+        keys = [
+            {
+                "alias": keys[0]["alias"],
+                "extra_aliases": [k["alias"] for k in keys[1:]],
+                "services": [k["services"][0] for k in keys],
                 "description": "%s: %s" % (name_prefix, ", ".join(DESCRIPTIONS[s] for s, _ in SERVICES)),
+                "via_services": _unique(sum((k["via_services"] for k in keys), [])),
+                "service_principals": _unique(sum((k["service_principals"] for k in keys), [])),
             }
         ]
-    return [
-        {
-            "alias": "%s-%s" % (name_prefix, suffix),
-            "extra_aliases": [],
-            "services": [service],
-            "description": "%s: %s" % (name_prefix, DESCRIPTIONS[service]),
-        }
-        for service, suffix in SERVICES
-    ]
+    for key in keys:
+        key["via_statements"] = [{"sid": _sid("UseThrough", s), "service": s} for s in key["via_services"]]
+        key["principal_statements"] = [{"sid": _sid("ServicePrincipal", p), "principal": p}
+                                       for p in key["service_principals"]]
+    return keys
+
+
+def _unique(items):
+    return [item for index, item in enumerate(items) if item not in items[:index]]
+
+
+def kms_use_problems(uses, var_name, kind):
+    """Checks kms_via_services / kms_service_principals: alias suffix -> list of service names."""
+    if not isinstance(uses, dict):
+        return ["%s: must be a dict of key (rds, secrets, logs) -> list, got %r" % (var_name, uses)]
+    problems = []
+    suffixes = [suffix for _, suffix in SERVICES]
+    pattern = VIA_SERVICE if kind == "via" else SERVICE_PRINCIPAL
+    for suffix, services in uses.items():
+        label = "%s.%s" % (var_name, suffix)
+        if suffix not in suffixes:
+            problems.append("%s: unknown key '%s' (one of %s)" % (var_name, suffix, ", ".join(suffixes)))
+        if not isinstance(services, list):
+            problems.append("%s: must be a list of services, got %r" % (label, services))
+            continue
+        for index, service in enumerate(services):
+            if not isinstance(service, str) or not pattern.match(service):
+                problems.append("%s[%d]: '%s' is not %s" % (label, index, service, pattern.pattern))
+    return problems
 
 
 def kms_key_arns_by_service(results):
@@ -72,4 +118,5 @@ class FilterModule:
             "kms_key_plan": kms_key_plan,
             "kms_key_arns_by_service": kms_key_arns_by_service,
             "log_group_pattern_problems": log_group_pattern_problems,
+            "kms_use_problems": kms_use_problems,
         }

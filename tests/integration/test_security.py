@@ -129,26 +129,42 @@ def _key_policy(kms, alias):
     return key_id, json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
 
 
-def test_one_rotating_key_per_service_whose_policy_names_that_service(emulator, security):
+# Statements after the admin one, per key: its own service plus the collection's further uses (kms defaults:
+# ECR repositories under the secrets key, the alerts topic and its CloudWatch alarms under the logs key).
+KEY_USES = {
+    ALIASES[0]: ["UseThroughRds"],
+    ALIASES[1]: ["UseThroughSecretsmanager", "UseThroughEcr"],
+    ALIASES[2]: ["UseThroughSns", "CloudWatchLogsEncryptsOurLogGroups", "ServicePrincipalCloudwatch"],
+}
+
+
+def test_one_rotating_key_per_service_whose_policy_names_its_users(emulator, security):
     kms = emulator.client("kms")
     account = emulator.client("sts").get_caller_identity()["Account"]
+    root = {"AWS": "arn:aws:iam::%s:root" % account}
     key_ids = set()
-    for alias, service in zip(ALIASES, ("rds", "secretsmanager", "logs")):
+    for alias, uses in KEY_USES.items():
         key_id, policy = _key_policy(kms, alias)
         key_ids.add(key_id)
         assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True, alias
-        statements = {s["Sid"]: s for s in policy["Statement"]}
-        admin = statements.pop("AccountAdministersTheKey")
-        assert admin["Principal"] == {"AWS": "arn:aws:iam::%s:root" % account}
-        assert not {"kms:Decrypt", "kms:Encrypt", "kms:*"} & set(admin["Action"]), "admin may not use the key"
-        (use,) = statements.values()  # exactly one statement lets the service use the key
-        if service == "logs":
-            assert use["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-            arns = use["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
-            assert "arn:aws:logs:us-east-1:%s:log-group:/ecs/%s/*" % (account, PREFIX) in arns
-        else:
-            assert use["Condition"]["StringEquals"] == {
-                "kms:ViaService": "%s.us-east-1.amazonaws.com" % service, "kms:CallerAccount": account}
+        admin, *rest = policy["Statement"]
+        assert admin["Sid"] == "AccountAdministersTheKey" and admin["Principal"] == root
+        assert not [a for a in admin["Action"] if a in ("kms:*", "kms:Create*") or "crypt" in a or "Generate" in a], \
+            "the admin statement may not use the key or grant its use: %s" % admin["Action"]
+        assert [s["Sid"] for s in rest] == uses, alias
+        for statement in rest:
+            if statement["Principal"] == root:  # account principals: only through the named service
+                service = statement["Sid"][len("UseThrough"):].lower()
+                assert statement["Condition"]["StringEquals"] == {
+                    "kms:ViaService": "%s.us-east-1.amazonaws.com" % service, "kms:CallerAccount": account}
+            elif statement["Sid"] == "CloudWatchLogsEncryptsOurLogGroups":
+                assert statement["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+                arns = statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+                assert "arn:aws:logs:us-east-1:%s:log-group:/ecs/%s/*" % (account, PREFIX) in arns
+                assert all(a.startswith("arn:aws:logs:us-east-1:%s:log-group:" % account) for a in arns)
+            else:
+                assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+                assert statement["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     assert len(key_ids) == 3
 
 
@@ -181,6 +197,27 @@ def test_switching_to_client_vpn_replaces_the_alb_sources(emulator, security):
     ec2 = emulator.client("ec2")
     alb = _groups(ec2)["alb"]["GroupId"]
     assert _rules(ec2, alb, egress=False) == [("tcp", 80, 80, vpn), ("tcp", 443, 443, vpn)]
+
+
+def test_single_key_mode_puts_every_alias_on_one_key(emulator, security):
+    """kms_single_key: one key carries the three aliases and the three services' statements; a rerun is quiet.
+    Built under another prefix so the per-service keys of the module's stack stay untouched."""
+    prefix = "life-world-os-single"
+    extra = {"kms_single_key": True, "kms_name_prefix": prefix}
+    first = run_playbook(emulator, tags="kms", extra_vars=extra)
+    second = run_playbook(emulator, tags="kms", extra_vars=extra)
+    assert first.rc == 0 and first.changed > 0, first.tail()
+    assert second.rc == 0 and second.changed == 0, second.changed_tasks()
+    kms = emulator.client("kms")
+    targets = {a["AliasName"]: a["TargetKeyId"] for a in kms.list_aliases()["Aliases"]
+               if a["AliasName"].startswith("alias/" + prefix + "-")}
+    assert sorted(targets) == ["alias/%s-%s" % (prefix, s) for s in ("logs", "rds", "secrets")]
+    assert len(set(targets.values())) == 1
+    key_id, policy = _key_policy(kms, "alias/%s-secrets" % prefix)
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    assert [s["Sid"] for s in policy["Statement"]] == [
+        "AccountAdministersTheKey", "UseThroughRds", "UseThroughSecretsmanager", "UseThroughEcr", "UseThroughSns",
+        "CloudWatchLogsEncryptsOurLogGroups", "ServicePrincipalCloudwatch"]
 
 
 BAD_INPUTS = [

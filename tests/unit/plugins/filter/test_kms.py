@@ -4,6 +4,7 @@
 from ansible_collections.lifeworld.production.plugins.filter.kms import (
     kms_key_arns_by_service,
     kms_key_plan,
+    kms_use_problems,
     log_group_pattern_problems,
 )
 
@@ -39,3 +40,35 @@ def test_log_group_patterns():
     problems = log_group_pattern_problems(["/ecs/x/*", "bad name", "*"])
     assert [p.split(":")[0] for p in problems] == ["kms_logs_log_group_patterns[1]", "kms_logs_log_group_patterns[2]"]
     assert log_group_pattern_problems([]) == ["kms_logs_log_group_patterns: at least one log-group pattern is required"]
+
+
+def test_each_key_is_used_through_its_own_service_only_by_default():
+    plan = {k["alias"]: k for k in kms_key_plan(PREFIX)}
+    assert plan[PREFIX + "-rds"]["via_statements"] == [{"sid": "UseThroughRds", "service": "rds"}]
+    assert plan[PREFIX + "-secrets"]["via_statements"] == [{"sid": "UseThroughSecretsmanager", "service": "secretsmanager"}]
+    # CloudWatch Logs uses its key as a service principal (its own statement in the template), not via a service.
+    assert plan[PREFIX + "-logs"]["via_statements"] == [] and plan[PREFIX + "-logs"]["principal_statements"] == []
+
+
+def test_further_uses_land_on_the_named_key_and_merge_on_a_shared_one():
+    via, principals = {"secrets": ["ecr"], "logs": ["sns"]}, {"logs": ["cloudwatch.amazonaws.com"]}
+    plan = {k["alias"]: k for k in kms_key_plan(PREFIX, False, via, principals)}
+    assert plan[PREFIX + "-secrets"]["via_services"] == ["secretsmanager", "ecr"]
+    assert plan[PREFIX + "-logs"]["via_services"] == ["sns"]
+    assert plan[PREFIX + "-logs"]["principal_statements"] == [
+        {"sid": "ServicePrincipalCloudwatch", "principal": "cloudwatch.amazonaws.com"}]
+    assert plan[PREFIX + "-rds"]["via_services"] == ["rds"] and plan[PREFIX + "-rds"]["principal_statements"] == []
+    (shared,) = kms_key_plan(PREFIX, True, dict(via, rds=["ecr"]), principals)
+    assert shared["via_services"] == ["rds", "ecr", "secretsmanager", "sns"]  # ecr once
+    assert shared["service_principals"] == ["cloudwatch.amazonaws.com"]
+
+
+def test_further_uses_are_checked():
+    assert kms_use_problems({"secrets": ["ecr"]}, "kms_via_services", "via") == []
+    assert kms_use_problems({"logs": ["cloudwatch.amazonaws.com"]}, "kms_service_principals", "principal") == []
+    problems = kms_use_problems({"secret": ["ecr"], "logs": "sns", "rds": ["ECR"]}, "kms_via_services", "via")
+    assert [p.split(":")[0] for p in problems] == [
+        "kms_via_services", "kms_via_services.logs", "kms_via_services.rds[0]"], problems
+    assert kms_use_problems({"logs": ["cloudwatch"]}, "kms_service_principals", "principal")[0].startswith(
+        "kms_service_principals.logs[0]")
+    assert kms_use_problems(["ecr"], "kms_via_services", "via")[0].startswith("kms_via_services: must be a dict")
