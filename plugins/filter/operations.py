@@ -97,8 +97,8 @@ def security_group_findings(groups, alb_cidrs, migration_cidrs=None):
     for rule in groups["alb"]["ingress"]:
         extra = sorted(set(rule["cidrs"]) - allowed)
         if extra:
-            findings.append("alb admits %s on port %s (allowed: %s)" % (", ".join(extra), rule["from_port"],
-                                                                     ", ".join(sorted(allowed)) or "none"))
+            findings.append("alb admits %s on port %s (allowed: %s)"
+                            % (", ".join(extra), rule["from_port"], ", ".join(sorted(allowed)) or "none"))
     for rule in groups["ecs"]["ingress"]:
         if rule["cidrs"] or set(rule["groups"]) - {alb}:
             findings.append("ecs admits %s on port %s (only the ALB may)" % (

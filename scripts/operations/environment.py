@@ -276,7 +276,7 @@ def session_from_environment():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--prefix", required=True)
     parser.add_argument("--project")
     parser.add_argument("--environment")

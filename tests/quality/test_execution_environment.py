@@ -22,7 +22,8 @@ def test_ansible_builder_creates_a_build_context(tmp_path):
     assert BUILDER.exists(), "ansible-builder is missing: pip install -r requirements-test.txt"
     context = tmp_path / "context"
     proc = subprocess.run([str(BUILDER), "create", "-f", "execution-environment.yml", "-c", str(context),
-                           "--output-filename", "Containerfile"], cwd=REPO, capture_output=True, text=True, timeout=300)
+                           "--output-filename", "Containerfile"], cwd=REPO, capture_output=True, text=True, timeout=300,
+                          check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     containerfile = (context / "Containerfile").read_text()
     assert 'EE_BASE_IMAGE="quay.io/centos/centos:stream9"' in containerfile

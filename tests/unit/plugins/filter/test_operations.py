@@ -70,8 +70,8 @@ def test_security_group_findings_name_the_extra_source():
     findings = ops.security_group_findings(groups, ["203.0.113.0/26"], ["198.51.100.20/32"])
     assert any("rds admits 0.0.0.0/0 on port 5432" in f for f in findings)
     assert any("ecs admits 10.0.0.0/8 on port 22" in f for f in findings)
-    assert ops.security_group_findings({"alb": GROUPS["alb"]}, [], []) == ["ecs security group is missing",
-                                                                            "rds security group is missing"]
+    missing = ["ecs security group is missing", "rds security group is missing"]
+    assert ops.security_group_findings({"alb": GROUPS["alb"]}, [], []) == missing
 
 
 def test_iam_findings_use_the_roles_statement_checks():
@@ -103,8 +103,8 @@ def _service(name, revision, running=2, desired=2, deployments=None):
 def test_rollout_status_completed_in_progress_and_failed():
     info = {"services": [
         _service("backend", 3),
-        _service("frontend", 5, running=1, deployments=[{"status": "PRIMARY", "rolloutState": "IN_PROGRESS"},
-                                                         {"status": "ACTIVE", "rolloutState": "COMPLETED"}]),
+        _service("frontend", 5, running=1, deployments=[
+            {"status": "PRIMARY", "rolloutState": "IN_PROGRESS"}, {"status": "ACTIVE", "rolloutState": "COMPLETED"}]),
     ]}
     status = {s["name"]: s for s in ops.rollout_status(info, {"backend": "p-backend:3", "frontend": "p-frontend:5"})}
     assert status["backend"]["state"] == "COMPLETED" and status["frontend"]["state"] == "IN_PROGRESS"
