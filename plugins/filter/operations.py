@@ -10,7 +10,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.lifeworld.production.plugins.filter.iam import iam_statement_problems
+from ansible_collections.lifeworld.production.plugins.filter.iam import RESERVED_SIDS, iam_statement_problems
 
 
 def _changed_tasks(output):
@@ -126,6 +126,9 @@ def iam_findings(roles):
         for name, document in documents.items():
             statements = document.get("Statement", [])
             statements = statements if isinstance(statements, list) else [statements]
+            # Sids the iam role reserves for the statements it writes itself are expected on the live role.
+            statements = [{k: v for k, v in st.items() if not (k == "Sid" and v in RESERVED_SIDS)}
+                          if isinstance(st, dict) else st for st in statements]
             findings += iam_statement_problems(statements, "%s:%s" % (role["name"], name))
     return findings
 

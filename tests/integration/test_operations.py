@@ -43,7 +43,8 @@ def ops(emulator):
 
     emulator.reset()
     runs = {"preflight_empty": playbook("playbooks/preflight.yml")}
-    runs["build"] = playbook("site.yml", tags=COMPONENTS)
+    # A whole site run: generous timeout, the machine may be shared.
+    runs["build"] = playbook("site.yml", tags=COMPONENTS, timeout=2700)
     assert runs["build"].rc == 0, runs["build"].tail()
     _push_release_images(emulator)
     _register_targets(emulator)

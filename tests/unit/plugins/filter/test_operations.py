@@ -126,3 +126,11 @@ def test_rollback_targets_previous_and_named():
         ops.rollback_targets(services, ["backend", "frontend"])
     with pytest.raises(AnsibleFilterError, match="revision 3 of p-backend is not active"):
         ops.rollback_targets(services, ["backend"], "3")
+
+
+def test_iam_findings_accept_the_statements_the_iam_role_writes_itself():
+    own = {"Statement": [{"Sid": "XRayTracesAreAccountWide", "Effect": "Allow",
+                          "Action": ["xray:PutTraceSegments"], "Resource": "*"}]}
+    roles = {part: {"name": "p-" + part, "inline_policies": {"app": own}}
+             for part in ("ecs-task-execution", "ecs-task", "rds-monitoring")}
+    assert ops.iam_findings(roles) == []
