@@ -23,10 +23,13 @@ def playbook(emulator):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Print the resilience figures (calls, faults, interruptions) with the test results."""
-    from .test_resilience import FIGURES
-
-    if FIGURES:
-        terminalreporter.section("resilience figures")
-        for key, value in FIGURES.items():
-            terminalreporter.write_line("%s: %s" % (key, value))
+    """Print the figures tests recorded (record_property("figure:<name>", value)) with the results; this also
+    works under pytest-xdist, whose workers send user properties back with their reports."""
+    figures = [(name[len("figure:"):], value)
+               for report in terminalreporter.stats.get("passed", [])
+               for name, value in getattr(report, "user_properties", [])
+               if name.startswith("figure:")]
+    if figures:
+        terminalreporter.section("figures")
+        for name, value in figures:
+            terminalreporter.write_line("%s: %s" % (name, value))

@@ -29,7 +29,6 @@ KILL_POINTS_BY_TAG = {
 }
 KILL_POINTS = [point for tag, points in KILL_POINTS_BY_TAG.items()
                if TAGS is None or tag in TAGS.split(",") for point in points]
-FIGURES = {}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def _via_proxy(emulator, plan):
     return FaultProxy(emulator.endpoint, plan)
 
 
-def test_noop_run_describes_rather_than_rebuilds(emulator, clean_build):
+def test_noop_run_describes_rather_than_rebuilds(emulator, clean_build, record_property):
     with _via_proxy(emulator, FaultPlan()) as proxy:
         run = run_playbook(emulator, tags=TAGS, env={"AWS_ENDPOINT_URL": proxy.endpoint})
         calls = dict(proxy.calls)
@@ -54,20 +53,21 @@ def test_noop_run_describes_rather_than_rebuilds(emulator, clean_build):
                 if op.startswith(("Create", "Put", "Modify", "Update", "Delete", "Register", "Attach", "Associate",
                                   "Authorize", "Revoke", "Tag", "Untag", "Allocate"))}
     resources = sum(clean_build["census"].values())
-    FIGURES["noop_api_calls"] = sum(calls.values())
-    FIGURES["managed_resources"] = resources
-    FIGURES["noop_calls_per_resource"] = round(sum(calls.values()) / resources, 2)
-    FIGURES["noop_mutating_calls"] = mutating
+    record_property("figure:noop_api_calls", sum(calls.values()))
+    record_property("figure:managed_resources", resources)
+    record_property("figure:noop_calls_per_resource", round(sum(calls.values()) / resources, 2))
+    record_property("figure:noop_calls_by_operation", dict(sorted(
+        ("%s:%s" % key, n) for key, n in calls.items())))
     assert mutating == {}, "a no-op run should only read, but it called %s" % mutating
 
 
-def test_build_converges_with_ten_percent_of_calls_failing(emulator, clean_build):
+def test_build_converges_with_ten_percent_of_calls_failing(emulator, clean_build, record_property):
     emulator.reset()
     plan = FaultPlan(throttle=FAULT_RATE / 2, error=FAULT_RATE / 2, seed=20261128)
     with _via_proxy(emulator, plan) as proxy:
         run = run_playbook(emulator, tags=TAGS, env={"AWS_ENDPOINT_URL": proxy.endpoint})
-        FIGURES["faulty_build_calls"] = sum(proxy.calls.values())
-        FIGURES["faults_injected"] = dict(proxy.faults)
+        record_property("figure:faulty_build_calls", sum(proxy.calls.values()))
+        record_property("figure:faults_injected", dict(proxy.faults))
     assert run.rc == 0, run.tail()
     assert census(emulator) == clean_build["census"], "the faulty build left a different set of resources"
 
@@ -92,7 +92,7 @@ def _kill_at(emulator, marker, timeout=900):
 
 
 @pytest.mark.parametrize("marker", KILL_POINTS)
-def test_killed_build_reruns_to_the_same_resources(emulator, clean_build, marker):
+def test_killed_build_reruns_to_the_same_resources(emulator, clean_build, marker, record_property):
     tasks = [line for line in clean_build["stdout"].splitlines() if line.startswith("TASK [")]
     assert any(marker in task for task in tasks), "no task named like %r any more: update KILL_POINTS_BY_TAG" % marker
     emulator.reset()
@@ -100,4 +100,4 @@ def test_killed_build_reruns_to_the_same_resources(emulator, clean_build, marker
     rerun = run_playbook(emulator, tags=TAGS)
     assert rerun.rc == 0, rerun.tail()
     assert census(emulator) == clean_build["census"], "killed at %r, the rerun left different resources" % marker
-    FIGURES.setdefault("killed_and_rerun", []).append(marker)
+    record_property("figure:killed_and_rerun_identical", marker)
