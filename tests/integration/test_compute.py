@@ -41,7 +41,8 @@ def compute(emulator):
     emulator.reset()
     runs = {"check_empty": run_playbook(emulator, tags="registry,compute", check=True)}
     runs["after_check_empty"] = _compute_resources(emulator)
-    runs["first"] = run_playbook(emulator, tags=ALL_TIERS)
+    # Every tier before compute is built here; on a loaded 2-core machine that alone can exceed the default timeout.
+    runs["first"] = run_playbook(emulator, tags=ALL_TIERS, timeout=2400)
     # A fresh process with only the compute tag: every parent is found by name, none from an earlier play's facts.
     runs["compute_alone"] = run_playbook(emulator, tags="compute")
     runs["registry_again"] = run_playbook(emulator, tags="registry")
