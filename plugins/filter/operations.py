@@ -13,6 +13,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.lifeworld.production.plugins.filter.iam import RESERVED_SIDS, iam_statement_problems
 
 
+def _item_label(result):
+    label = result.get("_ansible_item_label", result.get("item"))
+    if isinstance(label, dict):
+        label = label.get("name") or label.get("key") or label
+    return str(label)[:80]
+
+
 def _changed_tasks(output):
     """(task name, task path) of every task that reported a change (or a failure) in ansible.posix.json output."""
     try:
@@ -27,7 +34,9 @@ def _changed_tasks(output):
             if any(h.get("failed") or h.get("unreachable") for h in hosts):
                 failed.append(entry)
             elif any(h.get("changed") for h in hosts):
-                changed.append(entry)
+                # Name the loop items that would change (for example which security group), not just the task.
+                items = sorted({_item_label(r) for h in hosts for r in h.get("results", []) if r.get("changed")})
+                changed.append(entry + (" [%s]" % ", ".join(items) if items else ""))
     return changed, failed
 
 

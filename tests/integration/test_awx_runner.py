@@ -42,7 +42,7 @@ def job(emulator, tmp_path_factory):
     proc = subprocess.run([str(RUNNER), "run", str(private), "-p", "site.yml", "-i", "job",
                            "--inventory", str(private / "project" / "inventories" / "local"),
                            "--cmdline", "--skip-tags migrate"],
-                          env=env, capture_output=True, text=True, timeout=900, check=False)
+                          env=env, capture_output=True, text=True, timeout=2700, check=False)
     artifacts = private / "artifacts" / "job"
     event_files = sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
     events = [json.loads(p.read_text()) for p in event_files]

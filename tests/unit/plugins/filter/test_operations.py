@@ -33,6 +33,15 @@ def test_drift_report_names_changed_tasks_per_component():
     assert "security       drifted" in lines and any("would change: security_groups" in line for line in lines)
 
 
+def test_drift_report_names_the_loop_items_that_would_change():
+    output = json.dumps({"plays": [{"tasks": [{"task": {"name": "sg : Rules", "path": "/r/roles/sg/tasks/rules.yml:3"},
+                                               "hosts": {"localhost": {"changed": True, "results": [
+                                                   {"changed": False, "_ansible_item_label": "p-alb"},
+                                                   {"changed": True, "_ansible_item_label": "p-rds"}]}}}]}]})
+    report = ops.drift_report([{"item": "security", "rc": 0, "stdout": output}])
+    assert report["security"]["changed"] == ["sg : Rules (sg/tasks/rules.yml:3) [p-rds]"]
+
+
 def test_drift_report_reports_a_run_that_printed_no_json():
     with pytest.raises(AnsibleFilterError, match="did not print JSON"):
         ops.drift_report([{"item": "network", "rc": 4, "stdout": "ERROR! the playbook could not be found"}])
