@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 STATE ?= .local-stack
 PG_BIN := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
 
-.PHONY: help venv system-packages postgres stack-up stack-down demo test test-unit test-integration lint sanity bench-migration clean
+.PHONY: help venv system-packages postgres stack-up stack-down demo test test-unit test-integration lint sanity test-migration test-resilience bench-migration clean
 
 help:
 	@echo "make demo   - set everything up, start the local stack, build site.yml against it, show the result"
@@ -43,9 +43,13 @@ stack-up: venv postgres
 stack-down:
 	@scripts/local-stack down
 
+# The migration is its own step (never part of site.yml, which AWX re-runs): the first demo migrates, later
+# demos verify the migrated database again.
 demo: venv postgres stack-up
-	@set -a; eval "$$(scripts/local-stack env)"; set +a; \
-	ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg $(VENV)/bin/ansible-playbook -i inventories/local site.yml && \
+	@set -a; eval "$$(scripts/local-stack env)"; set +a; export ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg; \
+	mode=migrate; [ -f "$${LWO_STATE_DIR:-$(STATE)}/migration/report/verification.json" ] && mode=verify; \
+	$(VENV)/bin/ansible-playbook -i inventories/local site.yml && \
+	$(VENV)/bin/ansible-playbook -i inventories/local playbooks/migrate_database.yml -e db_migration_mode=$$mode && \
 	$(PY) scripts/show-environment
 
 test: venv postgres
@@ -62,6 +66,13 @@ lint: venv
 
 sanity: venv
 	$(PY) -m pytest tests/quality -k sanity
+
+test-migration: venv postgres
+	$(PY) -m pytest tests/integration/migration
+
+# The resilience tests against the whole site.yml instead of the network tier (slow: docs/reliability.md).
+test-resilience: venv
+	LWO_RESILIENCE_TAGS= $(PY) -m pytest -n 0 -s tests/integration/test_resilience.py
 
 bench-migration: venv postgres
 	@scripts/bench_migration.sh
