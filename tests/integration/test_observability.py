@@ -199,8 +199,12 @@ def test_removing_an_alarm_from_the_inventory_deletes_it(prod):
 def test_log_groups_have_retention_and_the_logs_key(emulator, prod):
     groups = {g["logGroupName"]: g for g in emulator.client("logs").describe_log_groups()["logGroups"]}
     key = emulator.client("kms").describe_key(KeyId="alias/%s-logs" % PREFIX)["KeyMetadata"]["Arn"]
-    expected = {"/ecs/%s/backend" % PREFIX: 90, "/ecs/%s/frontend" % PREFIX: 90,
-                "/aws/rds/instance/%s-db/postgresql" % PREFIX: 30}
+    # One RDS group per exported log type, as the data tier's inventory exports them.
+    data = yaml.safe_load((REPO / INVENTORY / "group_vars/all/data.yml").read_text())
+    expected = {"/ecs/%s/backend" % PREFIX: 90, "/ecs/%s/frontend" % PREFIX: 90}
+    expected.update({"/aws/rds/instance/%s-db/%s" % (PREFIX, export): 30
+                     for export in data.get("rds_log_exports", ["postgresql"])})
+    assert "/aws/rds/instance/%s-db/postgresql" % PREFIX in expected
     for name, days in expected.items():
         assert groups[name]["retentionInDays"] == days, name
         assert groups[name]["kmsKeyId"] == key, name
