@@ -177,8 +177,9 @@ def test_deploy_of_a_good_tag_puts_every_service_on_a_new_revision(emulator, ops
         assert after[service] != before[service], service
         assert _image(emulator, after[service]).endswith("/life-world-os/%s:release-build-2" % service)
     ecr = emulator.client("ecr")
-    promoted = ecr.describe_images(repositoryName="life-world-os/backend", imageIds=[{"imageTag": "release-build-2"}])
-    assert promoted["imageDetails"][0]["imageDigest"] == "sha256:" + "b" * 64
+    digests = [ecr.describe_images(repositoryName="life-world-os/backend", imageIds=[{"imageTag": tag}])
+               ["imageDetails"][0]["imageDigest"] for tag in ("build-2", "release-build-2")]
+    assert digests[0] == digests[1], "the release tag is not the promoted build's image"
     assert "Deployed build-2 as release-build-2" in run.stdout
 
 
