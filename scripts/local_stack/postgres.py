@@ -97,7 +97,7 @@ def as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     try:
-        return subprocess.run(prefix + args, **kwargs)
+        return subprocess.run(prefix + args, **kwargs, check=False)
     except subprocess.CalledProcessError as exc:
         raise StackError(f"{' '.join(args[:2])} failed: {exc.stderr or exc.stdout}") from None
 
@@ -302,7 +302,7 @@ def env_exports(state_dir: Path | str = DEFAULT_STATE_DIR) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.local_stack.postgres", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m scripts.local_stack.postgres", description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("action", choices=("up", "down", "env"))
     parser.add_argument("--state-dir", type=Path, default=Path(os.environ.get("LWO_STATE_DIR", DEFAULT_STATE_DIR)))
     args = parser.parse_args(argv)

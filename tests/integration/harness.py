@@ -129,7 +129,7 @@ def run_playbook(
     run_env.update({"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "0",
                     "ANSIBLE_DISPLAY_TRACEBACK": "error", "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
     run_env.update(env or {})
-    proc = subprocess.run(args, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(args, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
 
 

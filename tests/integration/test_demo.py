@@ -24,22 +24,22 @@ def demo(tmp_path_factory):
         env.pop(key, None)
     # The clone shares this checkout's venv (VENV=...), so the test measures the demo, not a pip download.
     proc = subprocess.run(["make", "demo", "VENV=" + VENV], cwd=clone, env=env, capture_output=True, text=True,
-                          timeout=2400)
+                          timeout=2400, check=False)
     stack_env = dict(line.split(" ", 1)[1].split("=", 1) for line in subprocess.run(
         ["scripts/local-stack", "env", "aws"], cwd=clone, env=env, capture_output=True, text=True
-    ).stdout.splitlines() if line.startswith("export "))
+    , check=False).stdout.splitlines() if line.startswith("export "))
     yield clone, env, stack_env, proc
-    subprocess.run(["scripts/local-stack", "down"], cwd=clone, env=env, capture_output=True)
+    subprocess.run(["scripts/local-stack", "down"], cwd=clone, env=env, capture_output=True, check=False)
 
 
 def test_make_demo_succeeds_on_a_fresh_clone(demo):
-    _, _, _, proc = demo
+    proc = demo[3]
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert "What exists now" in proc.stdout
 
 
 def test_network_exists_in_the_emulator_after_the_demo(demo):
-    _, _, stack_env, _ = demo
+    stack_env = demo[2]
     ec2 = boto3.client("ec2", endpoint_url=stack_env["AWS_ENDPOINT_URL"], region_name="us-east-1",
                        aws_access_key_id="testing", aws_secret_access_key="testing")
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": ["life-world-os-local-vpc"]}])["Vpcs"]
@@ -49,15 +49,15 @@ def test_network_exists_in_the_emulator_after_the_demo(demo):
 
 
 def test_second_full_site_run_changes_nothing(demo):
-    clone, env, stack_env, _ = demo
+    clone, env, stack_env = demo[:3]
     run_env = dict(env, **stack_env, ANSIBLE_CONFIG=str(clone / "ansible.cfg"))
     for line in subprocess.run(["scripts/local-stack", "env", "pg"], cwd=clone, env=env, capture_output=True,
-                               text=True).stdout.splitlines():
+                               text=True, check=False).stdout.splitlines():
         if line.startswith("export "):
             key, value = line[7:].split("=", 1)
             run_env[key] = value.strip("'\"")
     proc = subprocess.run([os.path.join(VENV, "bin", "ansible-playbook"), "-i", "inventories/local", "site.yml"],
-                          cwd=clone, env=run_env, capture_output=True, text=True, timeout=1800)
+                          cwd=clone, env=run_env, capture_output=True, text=True, timeout=1800, check=False)
     assert proc.returncode == 0, proc.stdout[-5000:]
     recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
     assert recap and " changed=0 " in recap[-1], "second site.yml run is not a no-op:\n%s" % "\n".join(

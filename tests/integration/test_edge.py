@@ -173,7 +173,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[v for _, v in BAD_INPUTS])
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[v for _unused, v in BAD_INPUTS])
 def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
     calls_before = api_calls_seen(emulator)
     run = playbook(tags="edge", extra_vars=override)

@@ -31,14 +31,14 @@ def _env():
 
 def test_ansible_lint_production_profile_is_clean():
     proc = subprocess.run([str(BIN / "ansible-lint"), "--profile", "production", "--offline", "-q"],
-                          cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900)
+                          cwd=REPO, env=_env(), capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
 
 
 @pytest.mark.parametrize("module", MODULES)
 def test_ansible_doc_renders(module):
     proc = subprocess.run([str(BIN / "ansible-doc"), "lifeworld.production." + module], cwd=REPO, env=_env(),
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0 and "EXAMPLES" in proc.stdout, proc.stderr[-2000:]
 
 
@@ -57,5 +57,5 @@ def test_ansible_test_sanity_has_no_errors(tmp_path):
         (root / namespace).symlink_to(SITE_COLLECTIONS / "ansible_collections" / namespace)
     proc = subprocess.run([str(BIN / "ansible-test"), "sanity", "--python", "%d.%d" % sys.version_info[:2], "--local"],
                           cwd=root / "lifeworld" / "production", env=_env(), capture_output=True, text=True,
-                          timeout=1800)
+                          timeout=1800, check=False)
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-4000:]

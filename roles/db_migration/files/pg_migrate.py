@@ -229,8 +229,8 @@ def cmd_globals(args) -> dict:
             raise StepError(f"role {role['name']}: {exc.diag.message_primary}") from None
         (altered if role["name"] in existing else created).append(role["name"])
         if role["comment"] is not None:
-            tgt.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(sql.Identifier(role["name"]),
-                                                                    sql.Literal(role["comment"])))
+            tgt.execute(sql.SQL("COMMENT ON ROLE {} IS {}").format(
+                sql.Identifier(role["name"]), sql.Literal(role["comment"])))
     names = {r["name"] for r in roles}
     # The master must be able to act as every owner: ALTER ... OWNER TO and ownership checks need membership.
     members_of_master = {r[0] for r in rows(tgt, "SELECT r.rolname FROM pg_auth_members m JOIN pg_roles r ON "
@@ -280,7 +280,7 @@ def setting_value(name: str, value: str) -> sql.Composable:
 def apply_settings(conn, prefix: sql.Composable, config: list[str]) -> list[str]:
     warnings = []
     for item in config:
-        name, _, value = item.partition("=")
+        name, _sep, value = item.partition("=")
         if name == FREEZE_SETTING:
             continue  # the write freeze's own marker must never travel to the target
         try:
@@ -339,7 +339,7 @@ def unsupported_report(src, mapped: list[str]) -> dict:
     event_triggers = rows(src, "SELECT evtname FROM pg_event_trigger")
     extensions = [r[0] for r in rows(src, "SELECT extname FROM pg_extension ORDER BY 1")]
     return {
-        "superuser_owned_mapped_to_master": {kind: count for kind, count in superuser_owned},
+        "superuser_owned_mapped_to_master": dict(superuser_owned),
         "untrusted_languages": [r[0] for r in untrusted],
         "c_functions": [r[0] for r in c_functions],
         "event_triggers": [r[0] for r in event_triggers],
@@ -519,7 +519,7 @@ def cmd_backup(args) -> dict:
 
     reporter = threading.Thread(target=report_size, daemon=True)
     reporter.start()
-    _, stderr = proc.communicate()
+    _stdout, stderr = proc.communicate()
     stop.set()
     if proc.returncode != 0:
         shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
@@ -587,8 +587,8 @@ def align_database_owner(src, tgt, superusers: list[str], master: str) -> None:
     it the owner's right to create there, which ALTER ... OWNER TO needs for a non-superuser."""
     owner = rows(src, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")[0][0]
     owner = master if owner in superusers else owner
-    tgt.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(conninfo("target")["dbname"]),
-                                                               sql.Identifier(owner)))
+    tgt.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+        sql.Identifier(conninfo("target")["dbname"]), sql.Identifier(owner)))
 
 
 def apply_database_properties(args, src, tgt) -> list[str]:
@@ -951,7 +951,7 @@ STEPS = {"preflight": cmd_preflight, "freeze": cmd_freeze, "unfreeze": cmd_unfre
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("step", choices=sorted(STEPS))
     parser.add_argument("--work-dir", required=True)
     parser.add_argument("--credentials", default="", help="JSON file {source: {...}, target: {...}}")

@@ -75,7 +75,7 @@ def stack():
     state_dir.chmod(0o711)
     # A tenth of the local-stack sample keeps the module quick; the rich dataset carries the variety.
     settings = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port()),
-             "LWO_PG_SEED_SCALE": "0.1"}
+                "LWO_PG_SEED_SCALE": "0.1"}
     saved = {key: os.environ.get(key) for key in settings}
     os.environ.update(settings)
     try:

@@ -111,19 +111,19 @@ def test_verification_catches_each_kind_of_damage(stack, migrated, tmp_path):
         lo, data = conn.execute("SELECT oid, encode(lo_get(oid), 'hex') FROM pg_largeobject_metadata "
                                 "WHERE lomowner = 'lwo_master'::regrole").fetchone()
         fill = {"lo": lo, "data": "\\x" + data}
-        for mutate, _, _ in NEGATIVE_CASES.values():
+        for mutate, _revert, _expected in NEGATIVE_CASES.values():
             conn.execute(mutate.format(**fill))
         try:
             result = stack.run_playbook(tmp_path, "-e", "db_migration_mode=verify")
         finally:
-            for _, revert, _ in NEGATIVE_CASES.values():
+            for _mutate, revert, _expected in NEGATIVE_CASES.values():
                 conn.execute(revert.format(**fill))
     assert result.returncode != 0, "verification passed although the target was damaged"
     text = output(result)
     assert "failed at step 'verify'" in text, text[-3000:]
     report = json.loads((tmp_path / "report" / "verification.json").read_text())
     assert not report["ok"]
-    for case, (_, _, expected) in NEGATIVE_CASES.items():
+    for case, (_mutate, _revert, expected) in NEGATIVE_CASES.items():
         named = [d for d in report["differences"] if d.startswith(expected.format(**fill))]
         assert named, f"{case} not caught; differences: {report['differences']}"
         assert expected.format(**fill) in text, f"{case} not named in the play's failure message"
