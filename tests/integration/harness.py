@@ -110,7 +110,7 @@ def run_playbook(
     extra_vars: dict | None = None,
     extra_args: tuple = (),
     env: dict | None = None,
-    timeout: int = 900,
+    timeout: int = 2400,
 ) -> PlaybookRun:
     """Run ansible-playbook from the repository root, the way an operator does, against the emulator."""
     args = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, playbook]
