@@ -19,6 +19,7 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
@@ -165,3 +166,19 @@ def ensure_tags(client, arn: str, current: Dict[str, str], tags: Optional[Dict[s
         if to_set:
             tag_resource(client, arn, to_set)
     return bool(to_set or to_unset), after
+
+
+def run_module(argument_spec: Dict[str, Any], find, ensure_absent, ensure_present) -> None:
+    """The main() of every Cloud Map module: find the resource, then make it absent or present.
+
+    ``ensure_absent`` and ``ensure_present`` end the module themselves (exit_json).
+    """
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = module.client("servicediscovery", retry_decorator=AWSRetry.jittered_backoff())
+    try:
+        current = find(module, client)
+        if module.params["state"] == "absent":
+            ensure_absent(module, client, current)
+        ensure_present(module, client, current)
+    except AnsibleServiceDiscoveryError as e:
+        module.fail_json_aws_error(e)

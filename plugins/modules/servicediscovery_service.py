@@ -137,17 +137,16 @@ from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
-from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import AnsibleServiceDiscoveryError
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import create_service
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import delete_service
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import ensure_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import get_service
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_services
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import run_module
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import update_service
 
 IMMUTABLE = ("routing_policy", "record_types", "health_check_custom")
@@ -277,15 +276,7 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("servicediscovery", retry_decorator=AWSRetry.jittered_backoff())
-    try:
-        current = find(module, client)
-        if module.params["state"] == "absent":
-            ensure_absent(module, client, current)
-        ensure_present(module, client, current)
-    except AnsibleServiceDiscoveryError as e:
-        module.fail_json_aws_error(e)
+    run_module(argument_spec, find, ensure_absent, ensure_present)
 
 
 if __name__ == "__main__":
