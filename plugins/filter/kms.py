@@ -51,7 +51,7 @@ def kms_key_plan(name_prefix, single_key=False, via_services=None, service_princ
                 "alias": keys[0]["alias"],
                 "extra_aliases": [k["alias"] for k in keys[1:]],
                 "services": [k["services"][0] for k in keys],
-                "description": "%s: %s" % (name_prefix, ", ".join(DESCRIPTIONS[s] for s, _ in SERVICES)),
+                "description": "%s: %s" % (name_prefix, ", ".join(DESCRIPTIONS[service[0]] for service in SERVICES)),
                 "via_services": _unique(sum((k["via_services"] for k in keys), [])),
                 "service_principals": _unique(sum((k["service_principals"] for k in keys), [])),
             }
@@ -72,7 +72,7 @@ def kms_use_problems(uses, var_name, kind):
     if not isinstance(uses, dict):
         return ["%s: must be a dict of key (rds, secrets, logs) -> list, got %r" % (var_name, uses)]
     problems = []
-    suffixes = [suffix for _, suffix in SERVICES]
+    suffixes = [service[1] for service in SERVICES]
     pattern = VIA_SERVICE if kind == "via" else SERVICE_PRINCIPAL
     for suffix, services in uses.items():
         label = "%s.%s" % (var_name, suffix)

@@ -93,11 +93,11 @@ def pg_os_user() -> pwd.struct_passwd:
 def as_postgres(args: list[str], **kwargs) -> subprocess.CompletedProcess:
     """Run a server tool as the postgres OS user (when we are root; otherwise as ourselves)."""
     prefix = ["runuser", "-u", PG_OS_USER, "--"] if os.geteuid() == 0 else []
-    kwargs.setdefault("check", True)
+    check = kwargs.pop("check", True)
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     try:
-        return subprocess.run(prefix + args, **kwargs, check=False)
+        return subprocess.run(prefix + args, check=check, **kwargs)
     except subprocess.CalledProcessError as exc:
         raise StackError(f"{' '.join(args[:2])} failed: {exc.stderr or exc.stdout}") from None
 

@@ -64,7 +64,7 @@ def outcomes(emulator):
 def test_catalogue_has_at_least_thirty_cases_across_roles():
     assert len(CATALOGUE) >= 30
     assert {case[0] for case in CATALOGUE} >= {"network", "security", "data", "registry", "compute", "edge",
-                                                  "observability"}
+                                               "observability"}
 
 
 @pytest.mark.parametrize("index", range(len(CATALOGUE)), ids=["%s:%s" % (c[0], c[2]) for c in CATALOGUE])

@@ -25,9 +25,9 @@ def demo(tmp_path_factory):
     # The clone shares this checkout's venv (VENV=...), so the test measures the demo, not a pip download.
     proc = subprocess.run(["make", "demo", "VENV=" + VENV], cwd=clone, env=env, capture_output=True, text=True,
                           timeout=2400, check=False)
-    stack_env = dict(line.split(" ", 1)[1].split("=", 1) for line in subprocess.run(
-        ["scripts/local-stack", "env", "aws"], cwd=clone, env=env, capture_output=True, text=True
-    , check=False).stdout.splitlines() if line.startswith("export "))
+    exports = subprocess.run(["scripts/local-stack", "env", "aws"], cwd=clone, env=env, capture_output=True,
+                             text=True, check=False).stdout.splitlines()
+    stack_env = dict(line.split(" ", 1)[1].split("=", 1) for line in exports if line.startswith("export "))
     yield clone, env, stack_env, proc
     subprocess.run(["scripts/local-stack", "down"], cwd=clone, env=env, capture_output=True, check=False)
 

@@ -102,7 +102,7 @@ def built(emulator):
 
 def test_every_customer_policy_passes_parliament(emulator, built, tmp_path):
     policies = _customer_policies(emulator.client("iam"))
-    labels = {label for label, _ in policies}
+    labels = {policy[0] for policy in policies}
     # Not vacuous: the policies this build must have created are among those linted.
     assert {EXECUTION_ROLE + "/execution", PREFIX + "-ecs-task/application",
             PREFIX + "-vpc-flow-logs/deliver-flow-logs"} <= labels, labels

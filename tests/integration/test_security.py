@@ -231,7 +231,7 @@ BAD_INPUTS = [
 ]
 
 
-@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[v for _, v in BAD_INPUTS])
+@pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[case[1] for case in BAD_INPUTS])
 def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
     emulator.reset()
     calls_before = api_calls_seen(emulator)
