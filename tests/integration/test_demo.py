@@ -16,7 +16,14 @@ VENV = str(REPO / ".venv") if (REPO / ".venv" / "bin" / "python").exists() else 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    clone = tmp_path_factory.mktemp("fresh") / "lifeworld"
+    base = tmp_path_factory.mktemp("fresh")
+    # The local stack's PostgreSQL servers run as the postgres user, who must traverse down to the clone's
+    # .local-stack; pytest's temporary directories are private to root.
+    for directory in [base, *base.parents]:
+        if directory == directory.parent or str(directory) == "/tmp":
+            break
+        directory.chmod(directory.stat().st_mode | 0o011)
+    clone = base / "lifeworld"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
     env = dict(os.environ, VENV=VENV, LWO_MOTO_PORT=str(free_port()), LWO_PG_SOURCE_PORT=str(free_port()),
                LWO_PG_TARGET_PORT=str(free_port()), ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")
