@@ -15,6 +15,8 @@ from typing import Iterable
 from typing import List
 from typing import Optional
 
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
 
 def changed_keys(current: Optional[Dict[str, Any]], desired: Dict[str, Any], keys: Iterable[str]) -> List[str]:
     """Return the keys whose desired value is set (not None) and differs from the current value.
@@ -51,3 +53,13 @@ def exit_with_result(module, changed: bool, diff: Optional[Dict[str, Any]] = Non
     if diff is not None and getattr(module, "_diff", False):
         result["diff"] = diff
     module.exit_json(changed=changed, **result)
+
+
+def planned_tags(current: Dict[str, str], tags: Optional[Dict[str, str]], purge_tags: bool):
+    """(tags after the run, keys to set, keys to remove); ``tags=None`` leaves the tags alone."""
+    if tags is None:
+        return dict(current), {}, []
+    to_set, to_unset = compare_aws_tags(current, tags, purge_tags)
+    after = {k: v for k, v in current.items() if k not in to_unset}
+    after.update(to_set)
+    return after, to_set, to_unset

@@ -17,6 +17,8 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 
 
 class AnsibleECRError(AnsibleAWSError):
@@ -77,3 +79,21 @@ def put_image(client, repository_name: str, image: Dict[str, Any], tag: str, reg
         params["imageManifestMediaType"] = image["imageManifestMediaType"]
     params.update(_registry(registry_id))
     return client.put_image(**params)["image"]
+
+
+@ECRErrorHandler.common_error_handler("list repository tags")
+@AWSRetry.jittered_backoff()
+def list_repository_tags(client, repository_arn: str) -> Dict[str, str]:
+    return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(resourceArn=repository_arn).get("tags") or [])
+
+
+@ECRErrorHandler.common_error_handler("tag repository")
+@AWSRetry.jittered_backoff()
+def tag_repository(client, repository_arn: str, tags: Dict[str, str]) -> None:
+    client.tag_resource(resourceArn=repository_arn, tags=ansible_dict_to_boto3_tag_list(tags))
+
+
+@ECRErrorHandler.common_error_handler("untag repository")
+@AWSRetry.jittered_backoff()
+def untag_repository(client, repository_arn: str, keys: List[str]) -> None:
+    client.untag_resource(resourceArn=repository_arn, tagKeys=list(keys))

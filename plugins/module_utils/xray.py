@@ -19,7 +19,6 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 
 class AnsibleXRayError(AnsibleAWSError):
@@ -120,16 +119,6 @@ def _tag(client, arn: str, tags: Dict[str, str]) -> None:
 @AWSRetry.jittered_backoff()
 def _untag(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
-
-
-def planned_tags(current: Dict[str, str], tags: Optional[Dict[str, str]], purge_tags: bool):
-    """(tags after the run, keys to set, keys to remove); ``tags=None`` leaves the tags alone."""
-    if tags is None:
-        return dict(current), {}, []
-    to_set, to_unset = compare_aws_tags(current, tags, purge_tags)
-    after = {k: v for k, v in current.items() if k not in to_unset}
-    after.update(to_set)
-    return after, to_set, to_unset
 
 
 def apply_tags(client, arn: str, to_set: Dict[str, str], to_unset: List[str]) -> None:

@@ -136,13 +136,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import planned_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import AnsibleXRayError
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import create_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import delete_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import get_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import list_tags
-from ansible_collections.lifeworld.production.plugins.module_utils.xray import planned_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import update_sampling_rule
 
 # option -> SamplingRule key, and the value a new rule gets when the option is not set.
