@@ -1,0 +1,496 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lifeworld.production collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The hardening checks of the plan's "Security Hardening" section, as pure functions over describe-call output.
+
+Every function takes boto3 responses (CamelCase, as AWS returns them) plus the expectations of the inventory and
+returns a list of entries made by ``finding()`` (something is weaker than the plan) or ``not_checkable()`` (the
+answer lacks what the check needs, as the emulator's sometimes does: the check is reported, never passed).
+No AWS call happens here, so every rule is unit-tested on plain dicts; the info module collects the answers.
+"""
+
+import json
+import re
+from typing import Any
+from typing import Dict
+from typing import Iterable
+from typing import List
+from typing import Optional
+from urllib.parse import unquote
+
+WORLD = ("0.0.0.0/0", "::/0")
+
+# Actions AWS gives no resource-level permissions, so a policy can only grant them on Resource "*". The IAM role
+# writes exactly these (roles/iam/templates: the ECR login token; the X-Ray daemon's trace and sampling calls);
+# scripts/iam-lint-accepted.yaml accepts the ECR one for the same reason.
+AWS_WILDCARD_RESOURCE_ACTIONS = (
+    "ecr:GetAuthorizationToken",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+)
+
+# Variable names that carry credentials; they belong in a task definition's `secrets` (valueFrom), never in its
+# plain `environment`, which anyone with ecs:DescribeTaskDefinition reads.
+SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+# Values that are credentials whatever the name: AWS access key ids, PEM private keys, URLs with a password.
+SECRET_VALUE = re.compile(r"((?:AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|://[^/\s:@]+:[^/\s@]+@)")
+WEAK_TLS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1")
+ROOT_USERS = ("", "0", "root")
+
+
+def finding(resource: str, check: str, detail: str, remediation: str) -> Dict[str, str]:
+    return {"kind": "finding", "resource": resource, "check": check, "detail": detail, "remediation": remediation}
+
+
+def not_checkable(resource: str, check: str, reason: str) -> Dict[str, str]:
+    return {"kind": "not_checkable", "resource": resource, "check": check, "reason": reason}
+
+
+def split(entries: Iterable[Dict[str, str]]):
+    """(findings, not_checkable) without the ``kind`` marker."""
+    findings, unknown = [], []
+    for entry in entries:
+        body = {k: v for k, v in entry.items() if k != "kind"}
+        (findings if entry["kind"] == "finding" else unknown).append(body)
+    return findings, unknown
+
+
+def _as_list(value: Any) -> List[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _tag(resource: Dict[str, Any], key: str = "Name") -> str:
+    return {t.get("Key"): t.get("Value") for t in resource.get("Tags") or []}.get(key, "")
+
+
+# --- security groups -----------------------------------------------------------------------------------------
+
+
+def _ports(permission: Dict[str, Any]) -> str:
+    if permission.get("IpProtocol") in ("-1", -1):
+        return "all traffic"
+    low, high = permission.get("FromPort"), permission.get("ToPort")
+    return "%s/%s" % (permission.get("IpProtocol"), low if low == high else "%s-%s" % (low, high))
+
+
+def _covers_only(permission: Dict[str, Any], ports: Iterable[int]) -> bool:
+    """True when the rule is TCP and every port it opens is one of ``ports``."""
+    if permission.get("IpProtocol") != "tcp":
+        return False
+    low, high = permission.get("FromPort"), permission.get("ToPort")
+    if low is None or high is None:
+        return False
+    return all(port in set(int(p) for p in ports) for port in range(int(low), int(high) + 1))
+
+
+def _sources(permission: Dict[str, Any]):
+    cidrs = [r["CidrIp"] for r in permission.get("IpRanges") or []] + \
+        [r["CidrIpv6"] for r in permission.get("Ipv6Ranges") or []]
+    groups = [p["GroupId"] for p in permission.get("UserIdGroupPairs") or []]
+    prefix_lists = [p["PrefixListId"] for p in permission.get("PrefixListIds") or []]
+    return cidrs, groups, prefix_lists
+
+
+def check_security_groups(groups: List[Dict[str, Any]], names: Dict[str, str], alb_cidrs: Iterable[str],
+                          alb_public: bool = False, alb_ports: Iterable[int] = (80, 443), rds_port: int = 5432,
+                          migration_cidrs: Iterable[str] = ()) -> List[Dict[str, str]]:
+    """The VPC's groups admit only the plan's sources.
+
+    ``groups``: describe_security_groups of the environment's VPC. ``names``: Name tags of the alb, ecs and rds
+    groups. ALB: the allowed client CIDRs (0.0.0.0/0 and ::/0 only when the ALB is public) on its listener ports;
+    ECS: only the ALB's group; RDS: only the ECS group and the migration host on the PostgreSQL port. No other
+    group of the VPC may admit the whole internet.
+    """
+    out = []
+    by_name = {_tag(g) or g.get("GroupName"): g for g in groups}
+    ids = {}
+    for part in ("alb", "ecs", "rds"):
+        group = by_name.get(names[part])
+        if group is None:
+            out.append(finding(names[part], "security group exists", "no group tagged Name=%s in the VPC" % names[part],
+                               "run site.yml --tags security"))
+        else:
+            ids[part] = group["GroupId"]
+    alb_allowed = set(alb_cidrs) | (set(WORLD) if alb_public else set())
+    migration = set(migration_cidrs)
+    for group in groups:
+        label = "%s (%s)" % (_tag(group) or group.get("GroupName"), group["GroupId"])
+        part = next((p for p, gid in ids.items() if gid == group["GroupId"]), None)
+        for permission in group.get("IpPermissions") or []:
+            cidrs, sources, prefix_lists = _sources(permission)
+            ports = _ports(permission)
+            world = [c for c in cidrs if c in WORLD]
+            if world and not (part == "alb" and alb_public and _covers_only(permission, alb_ports)):
+                out.append(finding(label, "no ingress from the internet",
+                                   "admits %s on %s" % (", ".join(world), ports),
+                                   "revoke the rule; only a public ALB may admit 0.0.0.0/0, on its listener ports"))
+            if part == "alb":
+                extra = sorted(set(cidrs) - alb_allowed - set(WORLD))
+                if extra or sources or prefix_lists:
+                    out.append(finding(label, "ALB admits only the allowed clients",
+                                       "admits %s on %s" % (", ".join(extra + sources + prefix_lists), ports),
+                                       "rerun --tags security (security_groups_allowed_cidrs lists the clients)"))
+                if (cidrs or sources) and not _covers_only(permission, alb_ports):
+                    out.append(finding(label, "ALB opens only its listener ports",
+                                       "%s is open (listener ports: %s)" % (ports, ", ".join(map(str, alb_ports))),
+                                       "revoke the rule; rerun --tags security"))
+            elif part == "ecs":
+                others = [c for c in cidrs if c not in WORLD] + sorted(set(sources) - {ids.get("alb")}) + prefix_lists
+                if others:
+                    out.append(finding(label, "ECS admits only the ALB",
+                                       "admits %s on %s" % (", ".join(others), ports),
+                                       "revoke the rule; tasks take traffic from the load balancer only"))
+            elif part == "rds":
+                others = sorted(set(c for c in cidrs if c not in WORLD) - migration) + \
+                    sorted(set(sources) - {ids.get("ecs")}) + prefix_lists
+                if others:
+                    out.append(finding(label, "RDS admits only ECS and the migration host",
+                                       "admits %s on %s" % (", ".join(others), ports),
+                                       "revoke the rule; add a migration host through security_groups_migration_cidrs"))
+                if (cidrs or sources) and not _covers_only(permission, [rds_port]):
+                    out.append(finding(label, "RDS opens only PostgreSQL", "%s is open (PostgreSQL: %s)" % (ports, rds_port),
+                                       "revoke the rule; rerun --tags security"))
+    return out
+
+
+# --- IAM -----------------------------------------------------------------------------------------------------
+
+
+def policy_document(document: Any) -> Dict[str, Any]:
+    """A policy document as a dict, from a dict or the (URL-encoded) JSON string IAM returns."""
+    if isinstance(document, dict):
+        return document
+    text = str(document)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return json.loads(unquote(text))
+
+
+def _action_allowed_on_wildcard(action: str, allowed: Iterable[str]) -> bool:
+    return any(action.lower() == a.lower() for a in allowed)
+
+
+def statement_findings(statement: Dict[str, Any], label: str,
+                       wildcard_resource_actions: Iterable[str] = AWS_WILDCARD_RESOURCE_ACTIONS) -> List[Dict[str, str]]:
+    """Allow statements: named actions (no "*", no "service:*", no Allow+NotAction) and ARNs as resources, with
+    Resource "*" only for the actions AWS offers no resource-level permission for."""
+    if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+        return []
+    out = []
+    actions = [str(a) for a in _as_list(statement.get("Action"))]
+    if "NotAction" in statement:
+        out.append(finding(label, "IAM names its actions", "Allow with NotAction %s grants every other action"
+                           % _as_list(statement["NotAction"]), "name the actions the role needs"))
+    broad = [a for a in actions if a == "*" or a.endswith(":*")]
+    if broad:
+        out.append(finding(label, "IAM names its actions", "allows %s" % ", ".join(broad),
+                           "replace the wildcard with the actions the role needs"))
+    resources = [str(r) for r in _as_list(statement.get("Resource"))]
+    if "NotResource" in statement:
+        out.append(finding(label, "IAM names its resources", "Allow with NotResource %s grants every other resource"
+                           % _as_list(statement["NotResource"]), "name the resources as ARNs"))
+    if "*" in resources:
+        unexcused = [a for a in actions if not _action_allowed_on_wildcard(a, wildcard_resource_actions)]
+        if unexcused:
+            out.append(finding(label, "IAM names its resources",
+                               'Resource "*" for %s (AWS requires "*" only for %s)'
+                               % (", ".join(unexcused), ", ".join(wildcard_resource_actions)),
+                               "scope the statement to the ARNs it needs"))
+    return out
+
+
+def trust_findings(document: Dict[str, Any], label: str) -> List[Dict[str, str]]:
+    """A trust policy must name who may assume the role: no Principal "*" or AWS "*"."""
+    out = []
+    for statement in _as_list(document.get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        values = [principal] if isinstance(principal, str) else \
+            [v for vs in (principal or {}).values() for v in _as_list(vs)]
+        if "*" in values or "NotPrincipal" in statement:
+            out.append(finding(label, "trust names its principal", "any principal may assume the role",
+                               "name the service (ecs-tasks.amazonaws.com, monitoring.rds.amazonaws.com)"))
+    return out
+
+
+def check_iam_roles(roles: List[Dict[str, Any]], expected: Iterable[str],
+                    wildcard_resource_actions: Iterable[str] = AWS_WILDCARD_RESOURCE_ACTIONS) -> List[Dict[str, str]]:
+    """``roles``: one dict per role found: ``RoleName``, ``AssumeRolePolicyDocument``, ``InlinePolicies``
+    {name: document} and ``AttachedPolicies`` {arn: default-version document} (AWS-managed ones included)."""
+    out = []
+    found = {r["RoleName"]: r for r in roles}
+    for name in expected:
+        if name not in found:
+            out.append(finding(name, "IAM role exists", "no such role", "run site.yml --tags security"))
+    for role in roles:
+        name = role["RoleName"]
+        if role.get("AssumeRolePolicyDocument"):
+            out += trust_findings(policy_document(role["AssumeRolePolicyDocument"]), "%s (trust)" % name)
+        policies = [("%s:%s" % (name, p), d) for p, d in sorted((role.get("InlinePolicies") or {}).items())]
+        policies += [("%s:%s" % (name, arn.rsplit("/", 1)[-1]), d)
+                     for arn, d in sorted((role.get("AttachedPolicies") or {}).items())]
+        for label, document in policies:
+            for index, statement in enumerate(_as_list(policy_document(document).get("Statement"))):
+                out += statement_findings(statement, "%s[%d]" % (label, index), wildcard_resource_actions)
+    return out
+
+
+# --- RDS -----------------------------------------------------------------------------------------------------
+
+
+def _parameter(parameters: List[Dict[str, Any]], name: str) -> Optional[Dict[str, Any]]:
+    return next((p for p in parameters if p.get("ParameterName") == name), None)
+
+
+def check_rds(instances: List[Dict[str, Any]], primary: str, parameters: Dict[str, List[Dict[str, Any]]],
+              multi_az: bool = True, min_backup_retention_days: int = 7,
+              log_exports: Iterable[str] = ()) -> List[Dict[str, str]]:
+    """``instances``: describe_db_instances of the environment's instances (the primary and any replica or
+    scratch restore); ``parameters``: describe_db_parameters per parameter group name.
+
+    Every instance: encrypted with a KMS key, not publicly accessible, SSL forced by its parameter group. The
+    primary also: Multi-AZ as the inventory says, deletion protection, backups (and so point-in-time recovery)
+    kept at least ``min_backup_retention_days``, the expected log exports.
+    """
+    out = []
+    if not any(i.get("DBInstanceIdentifier") == primary for i in instances):
+        out.append(finding(primary, "database exists", "no such DB instance", "run site.yml --tags data"))
+    for db in instances:
+        name = db["DBInstanceIdentifier"]
+        if not db.get("StorageEncrypted") or not db.get("KmsKeyId"):
+            out.append(finding(name, "RDS encrypted at rest", "StorageEncrypted=%s, KmsKeyId=%s"
+                               % (db.get("StorageEncrypted"), db.get("KmsKeyId")),
+                               "restore from an encrypted snapshot copy (encryption cannot be turned on in place)"))
+        if db.get("PubliclyAccessible") is not False:
+            out.append(finding(name, "RDS not publicly accessible", "PubliclyAccessible=%s" % db.get("PubliclyAccessible"),
+                               "modify the instance with PubliclyAccessible=false (rerun --tags data)"))
+        groups = [g["DBParameterGroupName"] for g in db.get("DBParameterGroups") or []]
+        for group in groups:
+            if group not in parameters:
+                out.append(not_checkable(name, "RDS forces SSL", "parameters of %s were not read" % group))
+                continue
+            force_ssl = _parameter(parameters[group], "rds.force_ssl")
+            if force_ssl is None or force_ssl.get("ParameterValue") is None:
+                out.append(not_checkable(name, "RDS forces SSL",
+                                         "%s reports no value for rds.force_ssl (an endpoint without the engine's "
+                                         "default catalogue cannot tell the default)" % group))
+            elif str(force_ssl["ParameterValue"]) != "1":
+                out.append(finding(name, "RDS forces SSL", "%s sets rds.force_ssl=%s" % (group, force_ssl["ParameterValue"]),
+                                   "set rds_parameters rds.force_ssl: 1 and rerun --tags data"))
+        if not groups:
+            out.append(finding(name, "RDS forces SSL", "no parameter group", "attach the environment's parameter group"))
+        if name != primary:
+            continue
+        if bool(db.get("MultiAZ")) != bool(multi_az):
+            out.append(finding(name, "RDS Multi-AZ as the inventory says", "MultiAZ=%s, rds_multi_az=%s"
+                               % (db.get("MultiAZ"), multi_az), "rerun --tags data"))
+        if not db.get("DeletionProtection"):
+            out.append(finding(name, "RDS deletion protection", "DeletionProtection=%s" % db.get("DeletionProtection"),
+                               "set rds_deletion_protection: true and rerun --tags data"))
+        retention = db.get("BackupRetentionPeriod")
+        if retention is None:
+            out.append(not_checkable(name, "RDS backups kept", "BackupRetentionPeriod not reported"))
+        elif int(retention) < int(min_backup_retention_days):
+            out.append(finding(name, "RDS backups kept", "BackupRetentionPeriod=%s (at least %s days: backups and "
+                               "point-in-time recovery)" % (retention, min_backup_retention_days),
+                               "set rds_backup_retention_days and rerun --tags data"))
+        missing = sorted(set(log_exports) - set(db.get("EnabledCloudwatchLogsExports") or []))
+        if missing:
+            out.append(finding(name, "RDS exports its logs", "not exported: %s" % ", ".join(missing),
+                               "rerun --tags data (rds_log_exports)"))
+    return out
+
+
+# --- load balancer -------------------------------------------------------------------------------------------
+
+
+def _redirects_to_https(actions: List[Dict[str, Any]]) -> bool:
+    return bool(actions) and all(a.get("Type") == "redirect" and
+                                 (a.get("RedirectConfig") or {}).get("Protocol") == "HTTPS" for a in actions)
+
+
+def check_load_balancer(load_balancer: Optional[Dict[str, Any]], name: str, listeners: List[Dict[str, Any]],
+                        rules: Dict[str, List[Dict[str, Any]]], attributes: Dict[str, str],
+                        ssl_policies: Dict[str, Dict[str, Any]],
+                        deletion_protection: bool = True) -> List[Dict[str, str]]:
+    """HTTP only redirects to HTTPS (default action and every rule); HTTPS uses a policy without SSLv3, TLS 1.0
+    or 1.1; invalid header fields are dropped; deletion protection as the inventory says.
+
+    ``rules``: describe_rules per HTTP listener ARN; ``attributes``: describe_load_balancer_attributes as a dict;
+    ``ssl_policies``: describe_ssl_policies by name.
+    """
+    if load_balancer is None:
+        return [finding(name, "load balancer exists", "no such load balancer", "run site.yml --tags edge")]
+    out = []
+    if not any(listener.get("Protocol") == "HTTPS" for listener in listeners):
+        out.append(finding(name, "HTTPS listener", "no HTTPS listener", "rerun --tags edge"))
+    for listener in listeners:
+        label = "%s listener %s:%s" % (name, listener.get("Protocol"), listener.get("Port"))
+        if listener.get("Protocol") == "HTTP":
+            if not _redirects_to_https(listener.get("DefaultActions") or []):
+                out.append(finding(label, "HTTP only redirects to HTTPS", "default action %s"
+                                   % [a.get("Type") for a in listener.get("DefaultActions") or []],
+                                   "make the default action a redirect to HTTPS:443 (rerun --tags edge)"))
+            for rule in rules.get(listener["ListenerArn"], []):
+                if not rule.get("IsDefault") and not _redirects_to_https(rule.get("Actions") or []):
+                    out.append(finding(label, "HTTP only redirects to HTTPS", "rule %s %s"
+                                       % (rule.get("Priority"), [a.get("Type") for a in rule.get("Actions") or []]),
+                                       "delete the rule; routing rules belong on the HTTPS listener"))
+        elif listener.get("Protocol") == "HTTPS":
+            policy_name = listener.get("SslPolicy")
+            policy = ssl_policies.get(policy_name)
+            if policy is None:
+                out.append(not_checkable(label, "TLS 1.2 or newer", "policy %s is not described by this endpoint"
+                                         % policy_name))
+                continue
+            weak = sorted(set(policy.get("SslProtocols") or []) & set(WEAK_TLS))
+            if weak or not policy.get("SslProtocols"):
+                out.append(finding(label, "TLS 1.2 or newer", "%s allows %s" % (policy_name, ", ".join(weak) or "no protocol listed"),
+                                   "set alb_ssl_policy to a TLS 1.2+ policy such as ELBSecurityPolicy-TLS13-1-2-2021-06"))
+        else:
+            out.append(finding(label, "only HTTPS and the HTTP redirect", "listener protocol %s" % listener.get("Protocol"),
+                               "delete the listener"))
+    expected = {"routing.http.drop_invalid_header_fields.enabled": "true"}
+    if deletion_protection:
+        expected["deletion_protection.enabled"] = "true"
+    for key, value in expected.items():
+        if key not in attributes:
+            out.append(not_checkable(name, key, "the endpoint does not report the attribute"))
+        elif str(attributes[key]).lower() != value:
+            out.append(finding(name, key, "%s=%s" % (key, attributes[key]), "rerun --tags edge"))
+    return out
+
+
+# --- ECS -----------------------------------------------------------------------------------------------------
+
+
+def container_findings(task_definition: Dict[str, Any]) -> List[Dict[str, str]]:
+    """Credentials only through ``secrets``; containers not privileged, non-root, read-only root filesystem,
+    logging through awslogs."""
+    out = []
+    family = "%s:%s" % (task_definition.get("family"), task_definition.get("revision"))
+    for container in task_definition.get("containerDefinitions") or []:
+        label = "%s/%s" % (family, container.get("name"))
+        for variable in container.get("environment") or []:
+            name, value = str(variable.get("name", "")), str(variable.get("value", ""))
+            if SECRET_NAME.search(name) or SECRET_VALUE.search(value):
+                out.append(finding(label, "no secret in plain environment",
+                                   "environment variable %s looks like a credential" % name,
+                                   "inject it from Secrets Manager through the service's `secrets` list and "
+                                   "register a new revision without it"))
+        if container.get("privileged"):
+            out.append(finding(label, "container not privileged", "privileged=true", "drop privileged"))
+        if container.get("readonlyRootFilesystem") is not True:
+            out.append(finding(label, "read-only root filesystem", "readonlyRootFilesystem=%s"
+                               % container.get("readonlyRootFilesystem"),
+                               "set readonlyRootFilesystem and give writable paths as volumes"))
+        if str(container.get("user") or "").split(":", 1)[0] in ROOT_USERS:
+            out.append(finding(label, "container runs as non-root", "user=%r" % container.get("user"),
+                               "run as a numeric non-root user"))
+        log_driver = (container.get("logConfiguration") or {}).get("logDriver")
+        if log_driver != "awslogs":
+            out.append(finding(label, "logs to CloudWatch", "logDriver=%s" % log_driver,
+                               "configure the awslogs driver with the service's log group"))
+    return out
+
+
+def check_ecs(task_definitions: List[Dict[str, Any]], families: Iterable[str],
+              services: List[Dict[str, Any]]) -> List[Dict[str, str]]:
+    """``task_definitions``: the latest ACTIVE revision of each family plus the revisions the services run;
+    ``services``: describe_services of the cluster (no public IP on tasks)."""
+    out = []
+    seen = {td.get("family") for td in task_definitions}
+    for family in families:
+        if family not in seen:
+            out.append(finding(family, "task definition exists", "no ACTIVE revision", "run site.yml --tags compute"))
+    for task_definition in task_definitions:
+        out += container_findings(task_definition)
+    for service in services:
+        vpc = (service.get("networkConfiguration") or {}).get("awsvpcConfiguration") or {}
+        if vpc.get("assignPublicIp") != "DISABLED":
+            out.append(finding(service.get("serviceName", "?"), "no public IP on ECS tasks",
+                               "assignPublicIp=%s" % vpc.get("assignPublicIp"),
+                               "run the service in private subnets with assignPublicIp DISABLED"))
+    return out
+
+
+# --- logs, secrets, keys -------------------------------------------------------------------------------------
+
+
+def check_log_groups(groups: List[Dict[str, Any]], expected: Iterable[str]) -> List[Dict[str, str]]:
+    """Every group of the environment is encrypted with a KMS key and expires its events."""
+    out = []
+    names = {g["logGroupName"] for g in groups}
+    for name in expected:
+        if name not in names:
+            out.append(finding(name, "log group exists", "no such log group", "run site.yml --tags observability"))
+    for group in groups:
+        name = group["logGroupName"]
+        if not group.get("kmsKeyId"):
+            out.append(finding(name, "log group KMS-encrypted", "no kmsKeyId",
+                               "associate the logs key (rerun --tags observability)"))
+        if not group.get("retentionInDays"):
+            out.append(finding(name, "log group retention set", "events never expire",
+                               "set the retention (rerun --tags observability)"))
+    return out
+
+
+def check_kms_keys(keys: Dict[str, Optional[Dict[str, Any]]]) -> List[Dict[str, str]]:
+    """``keys``: alias -> {KeyMetadata, KeyRotationEnabled} (None when the alias is missing)."""
+    out = []
+    for alias, key in sorted(keys.items()):
+        if key is None:
+            out.append(finding(alias, "KMS key exists", "no such alias", "run site.yml --tags security"))
+            continue
+        metadata = key.get("KeyMetadata") or {}
+        if metadata.get("KeyManager") != "CUSTOMER":
+            out.append(finding(alias, "customer-managed KMS key", "KeyManager=%s" % metadata.get("KeyManager"),
+                               "point the alias at the environment's own key"))
+        if metadata.get("KeyState") != "Enabled":
+            out.append(finding(alias, "KMS key enabled", "KeyState=%s" % metadata.get("KeyState"), "enable the key"))
+        if key.get("KeyRotationEnabled") is None:
+            out.append(not_checkable(alias, "KMS key rotation", "rotation status not reported"))
+        elif not key["KeyRotationEnabled"]:
+            out.append(finding(alias, "KMS key rotation", "automatic rotation off", "set kms_enable_key_rotation: true"))
+    return out
+
+
+def check_secrets(secrets: Dict[str, Optional[Dict[str, Any]]], key_managers: Dict[str, str],
+                  rotation_expected: Iterable[str] = ()) -> List[Dict[str, str]]:
+    """``secrets``: name -> describe_secret (None when missing); ``key_managers``: KMS key id/ARN -> KeyManager.
+    Each secret is encrypted with a customer-managed key (not aws/secretsmanager); rotation is on where expected."""
+    out = []
+    rotation_expected = set(rotation_expected)
+    for name, secret in sorted(secrets.items()):
+        if secret is None:
+            out.append(finding(name, "secret exists", "no such secret", "run site.yml --tags data"))
+            continue
+        key = secret.get("KmsKeyId")
+        if not key:
+            out.append(finding(name, "secret encrypted with our KMS key", "default aws/secretsmanager key",
+                               "set the secret's KmsKeyId to the secrets key (rerun --tags data)"))
+        elif key_managers.get(key) is None:
+            out.append(not_checkable(name, "secret encrypted with our KMS key", "key %s was not described" % key))
+        elif key_managers[key] != "CUSTOMER":
+            out.append(finding(name, "secret encrypted with our KMS key", "KeyManager=%s" % key_managers[key],
+                               "set the secret's KmsKeyId to the secrets key (rerun --tags data)"))
+        if name in rotation_expected and not secret.get("RotationEnabled"):
+            out.append(finding(name, "secret rotation", "rotation is off",
+                               "set secrets_db_master_rotation_lambda_arn and rerun --tags data"))
+    return out
+
+
+def table(findings: List[Dict[str, str]], unknown: List[Dict[str, str]]) -> List[str]:
+    """Lines of the play's report: one per finding, then one per check that could not be made here."""
+    lines = ["FINDING  %s | %s | %s | fix: %s" % (f["resource"], f["check"], f["detail"], f["remediation"])
+             for f in findings]
+    lines += ["NOT CHECKABLE HERE  %s | %s | %s" % (u["resource"], u["check"], u["reason"]) for u in unknown]
+    return lines

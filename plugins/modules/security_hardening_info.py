@@ -1,0 +1,389 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lifeworld.production collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: security_hardening_info
+version_added: 1.0.0
+short_description: Check a built environment against the plan's security hardening rules
+description:
+  - Reads the environment back from AWS (describe, get and list calls only; it changes nothing) and reports every
+    place where it is weaker than the plan's "Security Hardening" section, as findings naming the resource, the
+    check, what was seen and how to fix it.
+  - "Security groups: no ingress from 0.0.0.0/0 or ::/0 except a public ALB on its listener ports; the ALB admits
+    only O(alb_allowed_cidrs); the ECS group only the ALB's group; the RDS group only the ECS group and
+    O(migration_cidrs), on O(rds_port)."
+  - "IAM: no Allow of C(*) or C(service:*) actions, no NotAction/NotResource, C(Resource: *) only for the actions
+    AWS gives no resource-level permissions (O(iam_wildcard_resource_actions)); trust policies name their principal.
+    Inline and attached policies (AWS-managed ones included) are read."
+  - "RDS: encrypted with a KMS key, not publicly accessible, SSL forced by the parameter group (C(rds.force_ssl=1))
+    on every instance named after O(rds_instance); the primary also Multi-AZ as O(rds_multi_az), deletion
+    protection, backups kept at least O(rds_min_backup_retention_days), the O(rds_log_exports) exported."
+  - "ALB: the HTTP listener only redirects to HTTPS (default action and rules); HTTPS listeners use a policy
+    without SSLv3, TLS 1.0 or TLS 1.1 (read with DescribeSSLPolicies); invalid header fields dropped; deletion
+    protection when O(alb_deletion_protection)."
+  - "ECS: the latest ACTIVE revision of each of O(ecs_task_families) and the revisions the services of
+    O(ecs_cluster) run: no credential-looking variable or value in plain C(environment), containers not
+    privileged, non-root, read-only root filesystem, awslogs logging; services assign no public IP."
+  - "Logs: every group under O(log_group_prefixes) is KMS-encrypted and has a retention. Secrets: each of
+    O(secret_names) is encrypted with a customer-managed key, rotation on for O(secrets_rotation_expected). KMS:
+    each of O(kms_aliases) is a customer-managed, enabled key with rotation on."
+  - A check whose answer lacks what it needs (an endpoint that does not report an attribute) is listed under
+    RV(not_checkable) with the reason, never passed.
+  - Supports check mode (it never changes anything).
+author:
+  - Life World OS platform team (!UNKNOWN)
+options:
+  name_prefix:
+    description:
+      - The environment's name prefix (C(<project>-<environment>)); the defaults of the other options derive from
+        it following docs/CONTRACTS.md.
+    type: str
+    required: true
+  vpc_name:
+    description: Name tag of the environment's VPC. Defaults to C(<prefix>-vpc).
+    type: str
+  security_group_names:
+    description: Name tags of the groups, keyed C(alb), C(ecs), C(rds). Defaults to C(<prefix>-alb) and so on.
+    type: dict
+  alb_allowed_cidrs:
+    description: Client CIDRs the ALB may admit.
+    type: list
+    elements: str
+    default: []
+  alb_public:
+    description: Whether the ALB may admit 0.0.0.0/0 and ::/0 (on O(alb_ports) only).
+    type: bool
+    default: false
+  alb_ports:
+    description: The ALB's listener ports.
+    type: list
+    elements: int
+    default: [443, 80]
+  rds_port:
+    description: PostgreSQL port of the RDS group.
+    type: int
+    default: 5432
+  migration_cidrs:
+    description: Migration host CIDRs the RDS group may admit besides the ECS group.
+    type: list
+    elements: str
+    default: []
+  iam_role_names:
+    description: Roles to read. Defaults to C(<prefix>-ecs-task-execution), C(<prefix>-ecs-task), C(<prefix>-rds-monitoring).
+    type: list
+    elements: str
+  iam_wildcard_resource_actions:
+    description:
+      - Actions that may be allowed on C(Resource "*") because AWS offers no resource-level permission for them.
+      - Defaults to C(ecr:GetAuthorizationToken) and the X-Ray daemon's C(xray:PutTraceSegments),
+        C(xray:PutTelemetryRecords), C(xray:GetSamplingRules), C(xray:GetSamplingTargets).
+    type: list
+    elements: str
+  rds_instance:
+    description: The primary DB instance. Defaults to C(<prefix>-db); instances named C(<rds_instance>-*) are checked too.
+    type: str
+  rds_multi_az:
+    description: Whether the primary must be Multi-AZ (or must not be).
+    type: bool
+    default: true
+  rds_min_backup_retention_days:
+    description: Fewest days of automated backups (and so of point-in-time recovery) the primary may keep.
+    type: int
+    default: 7
+  rds_log_exports:
+    description: Log types the primary must export to CloudWatch Logs.
+    type: list
+    elements: str
+    default: []
+  load_balancer_name:
+    description: The ALB. Defaults to C(<prefix>-alb).
+    type: str
+  alb_deletion_protection:
+    description: Whether the ALB must have deletion protection on.
+    type: bool
+    default: true
+  ecs_cluster:
+    description: The ECS cluster. Defaults to C(<prefix>).
+    type: str
+  ecs_task_families:
+    description: Task definition families. Defaults to C(<prefix>-backend) and C(<prefix>-frontend).
+    type: list
+    elements: str
+  log_group_prefixes:
+    description:
+      - Name prefixes of the environment's log groups. Defaults to C(/ecs/<prefix>/), C(/aws/rds/instance/<rds_instance>/),
+        C(<prefix>-vpc-flow-logs) and C(/aws/client-vpn/<prefix>).
+    type: list
+    elements: str
+  log_group_names:
+    description: Log groups that must exist. Defaults to C(/ecs/<prefix>/backend) and C(/ecs/<prefix>/frontend).
+    type: list
+    elements: str
+  secret_names:
+    description: Secrets Manager secrets to check (names or ARNs).
+    type: list
+    elements: str
+    default: []
+  secrets_rotation_expected:
+    description: Those of O(secret_names) whose rotation must be on.
+    type: list
+    elements: str
+    default: []
+  kms_aliases:
+    description: KMS aliases to check. Defaults to C(alias/<prefix>-rds), C(alias/<prefix>-secrets), C(alias/<prefix>-logs).
+    type: list
+    elements: str
+notes:
+  - "IAM permissions: ec2:DescribeVpcs, ec2:DescribeSecurityGroups, iam:GetRole, iam:ListRolePolicies,
+    iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, rds:DescribeDBInstances,
+    rds:DescribeDBParameters, elasticloadbalancing:DescribeLoadBalancers, elasticloadbalancing:DescribeListeners,
+    elasticloadbalancing:DescribeRules, elasticloadbalancing:DescribeLoadBalancerAttributes,
+    elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
+    logs:DescribeLogGroups, secretsmanager:DescribeSecret (never GetSecretValue), kms:DescribeKey,
+    kms:GetKeyRotationStatus."
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Check the production environment
+  lifeworld.production.security_hardening_info:
+    name_prefix: life-world-os-production
+    alb_allowed_cidrs: [203.0.113.0/24]
+    migration_cidrs: [192.0.2.10/32]
+    rds_log_exports: [postgresql, upgrade]
+    secret_names:
+      - life-world-os/production/jwt-secret
+      - life-world-os/production/db-master
+      - life-world-os/production/api-keys
+    secrets_rotation_expected: [life-world-os/production/db-master]
+  register: hardening
+
+- name: Fail naming every finding
+  ansible.builtin.assert:
+    that: hardening.findings | length == 0
+    fail_msg: "{{ hardening.report }}"
+"""
+
+RETURN = r"""
+findings:
+  description: Where the environment is weaker than the plan; empty when it passes every check.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    resource:
+      description: The resource (name, id, or task family:revision/container).
+      type: str
+      sample: life-world-os-production-rds (sg-0123456789abcdef0)
+    check:
+      description: The rule that failed.
+      type: str
+      sample: no ingress from the internet
+    detail:
+      description: What was seen.
+      type: str
+      sample: admits 0.0.0.0/0 on tcp/5432
+    remediation:
+      description: How to fix it.
+      type: str
+      sample: revoke the rule; only a public ALB may admit 0.0.0.0/0, on its listener ports
+not_checkable:
+  description: Checks that could not be made against this endpoint, with the reason (neither passed nor failed).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"resource": "life-world-os-local-db", "check": "RDS forces SSL", "reason": "..."}]
+checked:
+  description: How many resources of each kind were read.
+  returned: always
+  type: dict
+  sample: {"security_groups": 4, "iam_roles": 3, "db_instances": 1, "listeners": 2, "task_definitions": 2,
+           "services": 2, "log_groups": 5, "secrets": 3, "kms_keys": 3}
+report:
+  description: One line per finding, then one per check not checkable here.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils import hardening
+from ansible_collections.lifeworld.production.plugins.module_utils import hardening_describe as describe
+from ansible_collections.lifeworld.production.plugins.module_utils.hardening_describe import AnsibleHardeningError
+
+
+def _defaults(params):
+    prefix = params["name_prefix"]
+    derived = {
+        "vpc_name": prefix + "-vpc",
+        "security_group_names": {part: "%s-%s" % (prefix, part) for part in ("alb", "ecs", "rds")},
+        "iam_role_names": ["%s-%s" % (prefix, r) for r in ("ecs-task-execution", "ecs-task", "rds-monitoring")],
+        "iam_wildcard_resource_actions": list(hardening.AWS_WILDCARD_RESOURCE_ACTIONS),
+        "rds_instance": prefix + "-db",
+        "load_balancer_name": prefix + "-alb",
+        "ecs_cluster": prefix,
+        "ecs_task_families": ["%s-backend" % prefix, "%s-frontend" % prefix],
+        "log_group_names": ["/ecs/%s/backend" % prefix, "/ecs/%s/frontend" % prefix],
+        "kms_aliases": ["alias/%s-%s" % (prefix, k) for k in ("rds", "secrets", "logs")],
+    }
+    settings = {key: params[key] if params.get(key) is not None else value for key, value in derived.items()}
+    settings["log_group_prefixes"] = params["log_group_prefixes"] or [
+        "/ecs/%s/" % prefix, "/aws/rds/instance/%s/" % settings["rds_instance"], prefix + "-vpc-flow-logs",
+        "/aws/client-vpn/%s" % prefix]
+    return dict(params, **settings)
+
+
+def _network(module, p, checked):
+    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    vpc_id = describe.find_vpc_id(ec2, p["vpc_name"])
+    if vpc_id is None:
+        return [hardening.finding(p["vpc_name"], "VPC exists", "no VPC tagged Name=%s" % p["vpc_name"],
+                                  "run site.yml --tags network")]
+    groups = describe.security_groups(ec2, vpc_id)
+    checked["security_groups"] = len(groups)
+    return hardening.check_security_groups(groups, p["security_group_names"], p["alb_allowed_cidrs"], p["alb_public"],
+                                           p["alb_ports"], p["rds_port"], p["migration_cidrs"])
+
+
+def _iam(module, p, checked):
+    iam = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+    roles = [role for role in (describe.iam_role(iam, name) for name in p["iam_role_names"]) if role]
+    checked["iam_roles"] = len(roles)
+    return hardening.check_iam_roles(roles, p["iam_role_names"], p["iam_wildcard_resource_actions"])
+
+
+def _rds(module, p, checked):
+    rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+    instances = describe.db_instances(rds, p["rds_instance"])
+    groups = sorted({g["DBParameterGroupName"] for i in instances for g in i.get("DBParameterGroups") or []})
+    parameters = {}
+    for group in groups:
+        found = describe.db_parameters(rds, group)
+        if found is not None:
+            parameters[group] = found
+    checked["db_instances"] = len(instances)
+    return hardening.check_rds(instances, p["rds_instance"], parameters, p["rds_multi_az"],
+                               p["rds_min_backup_retention_days"], p["rds_log_exports"])
+
+
+def _load_balancer(module, p, checked):
+    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    balancer = describe.load_balancer(elbv2, p["load_balancer_name"])
+    listeners, rules, attributes, policies = [], {}, {}, {}
+    if balancer:
+        listeners = describe.listeners(elbv2, balancer["LoadBalancerArn"])
+        attributes = describe.load_balancer_attributes(elbv2, balancer["LoadBalancerArn"])
+        for listener in listeners:
+            if listener.get("Protocol") == "HTTP":
+                rules[listener["ListenerArn"]] = describe.listener_rules(elbv2, listener["ListenerArn"])
+            if listener.get("SslPolicy") and listener["SslPolicy"] not in policies:
+                policy = describe.ssl_policy(elbv2, listener["SslPolicy"])
+                if policy:
+                    policies[listener["SslPolicy"]] = policy
+    checked["listeners"] = len(listeners)
+    return hardening.check_load_balancer(balancer, p["load_balancer_name"], listeners, rules, attributes, policies,
+                                         p["alb_deletion_protection"])
+
+
+def _ecs(module, p, checked):
+    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    services = describe.ecs_services(ecs, p["ecs_cluster"])
+    definitions = {}
+    for reference in p["ecs_task_families"] + [s["taskDefinition"] for s in services if s.get("taskDefinition")]:
+        found = describe.task_definition(ecs, reference)
+        if found:
+            definitions[found["taskDefinitionArn"]] = found
+    checked["task_definitions"] = len(definitions)
+    checked["services"] = len(services)
+    return hardening.check_ecs(list(definitions.values()), p["ecs_task_families"], services)
+
+
+def _log_groups(module, p, checked):
+    logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    groups = {}
+    for prefix in p["log_group_prefixes"]:
+        for group in describe.log_groups(logs, prefix):
+            groups[group["logGroupName"]] = group
+    checked["log_groups"] = len(groups)
+    return hardening.check_log_groups(list(groups.values()), p["log_group_names"])
+
+
+def _secrets_and_keys(module, p, checked):
+    kms = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
+    secretsmanager = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    keys = {alias: describe.kms_key(kms, alias) for alias in p["kms_aliases"]}
+    secrets = {name: describe.secret(secretsmanager, name) for name in p["secret_names"]}
+    managers = {}
+    for key in keys.values():
+        if key:
+            managers[key["KeyMetadata"]["KeyId"]] = managers[key["KeyMetadata"]["Arn"]] = key["KeyMetadata"]["KeyManager"]
+    for secret in secrets.values():
+        key_id = (secret or {}).get("KmsKeyId")
+        if key_id and key_id not in managers:
+            found = describe.kms_key(kms, key_id)
+            managers[key_id] = found["KeyMetadata"]["KeyManager"] if found else None
+    checked["secrets"] = len([s for s in secrets.values() if s])
+    checked["kms_keys"] = len([k for k in keys.values() if k])
+    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers, p["secrets_rotation_expected"])
+
+
+CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys)
+
+
+def main():
+    argument_spec = dict(
+        name_prefix=dict(type="str", required=True),
+        vpc_name=dict(type="str"),
+        security_group_names=dict(type="dict"),
+        alb_allowed_cidrs=dict(type="list", elements="str", default=[]),
+        alb_public=dict(type="bool", default=False),
+        alb_ports=dict(type="list", elements="int", default=[443, 80]),
+        rds_port=dict(type="int", default=5432),
+        migration_cidrs=dict(type="list", elements="str", default=[]),
+        iam_role_names=dict(type="list", elements="str"),
+        iam_wildcard_resource_actions=dict(type="list", elements="str"),
+        rds_instance=dict(type="str"),
+        rds_multi_az=dict(type="bool", default=True),
+        rds_min_backup_retention_days=dict(type="int", default=7),
+        rds_log_exports=dict(type="list", elements="str", default=[]),
+        load_balancer_name=dict(type="str"),
+        alb_deletion_protection=dict(type="bool", default=True),
+        ecs_cluster=dict(type="str"),
+        ecs_task_families=dict(type="list", elements="str"),
+        log_group_prefixes=dict(type="list", elements="str"),
+        log_group_names=dict(type="list", elements="str"),
+        secret_names=dict(type="list", elements="str", default=[]),
+        secrets_rotation_expected=dict(type="list", elements="str", default=[]),
+        kms_aliases=dict(type="list", elements="str"),
+    )
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    params = _defaults(module.params)
+    missing = sorted({"alb", "ecs", "rds"} - set(params["security_group_names"]))
+    if missing:
+        module.fail_json(msg="security_group_names needs the keys alb, ecs and rds; missing: %s" % ", ".join(missing))
+    unknown_rotation = sorted(set(params["secrets_rotation_expected"]) - set(params["secret_names"]))
+    if unknown_rotation:
+        module.fail_json(msg="secrets_rotation_expected names secrets not in secret_names: %s" % ", ".join(unknown_rotation))
+
+    checked, entries = {}, []
+    try:
+        for check in CHECKS:
+            entries += check(module, params, checked)
+    except AnsibleHardeningError as e:
+        module.fail_json_aws_error(e)
+    findings, unknown = hardening.split(entries)
+    module.exit_json(changed=False, findings=findings, not_checkable=unknown, checked=checked,
+                     report=hardening.table(findings, unknown))
+
+
+if __name__ == "__main__":
+    main()

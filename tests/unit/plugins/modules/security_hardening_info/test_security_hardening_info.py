@@ -1,0 +1,182 @@
+# -*- coding: utf-8 -*-
+"""security_hardening_info against moto's in-process mock: a small environment built the way the roles build it
+passes; each weakness added behind its back is named; an empty account names what is missing; only read calls
+are made, in check mode too."""
+
+import json
+
+import botocore.client
+import pytest
+
+from ansible_collections.lifeworld.production.plugins.modules import security_hardening_info as module
+
+PREFIX = "p-test"
+SECRETS = ["p/test/jwt-secret", "p/test/db-master"]
+ARGS = {"name_prefix": PREFIX, "alb_allowed_cidrs": ["203.0.113.0/24"], "migration_cidrs": ["192.0.2.10/32"],
+        "rds_log_exports": ["postgresql"], "secret_names": SECRETS, "kms_aliases": ["alias/%s-secrets" % PREFIX]}
+TRUST = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                   "Action": "sts:AssumeRole"}]})
+
+
+def _tcp(port, cidrs=(), groups=()):
+    return {"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": c} for c in cidrs],
+            "UserIdGroupPairs": [{"GroupId": g} for g in groups]}
+
+
+def _build(session):
+    """The environment in miniature, with the roles' settings."""
+    ec2, kms = session.client("ec2"), session.client("kms")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": PREFIX + "-vpc"}])
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.%d.0/24" % i, AvailabilityZone="us-east-1" + z)["Subnet"]["SubnetId"]
+               for i, z in ((0, "a"), (1, "b"))]
+    ids = {}
+    for part in ("alb", "ecs", "rds"):
+        ids[part] = ec2.create_security_group(GroupName="%s-%s" % (PREFIX, part), Description=part, VpcId=vpc,
+                                              TagSpecifications=[{"ResourceType": "security-group", "Tags": [
+                                                  {"Key": "Name", "Value": "%s-%s" % (PREFIX, part)}]}])["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=ids["alb"], IpPermissions=[_tcp(443, ["203.0.113.0/24"]),
+                                                                            _tcp(80, ["203.0.113.0/24"])])
+    ec2.authorize_security_group_ingress(GroupId=ids["ecs"], IpPermissions=[_tcp(3001, groups=[ids["alb"]])])
+    ec2.authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, groups=[ids["ecs"]]),
+                                                                            _tcp(5432, ["192.0.2.10/32"])])
+
+    key = kms.create_key(Description="secrets")["KeyMetadata"]
+    kms.enable_key_rotation(KeyId=key["KeyId"])
+    kms.create_alias(AliasName="alias/%s-secrets" % PREFIX, TargetKeyId=key["KeyId"])
+
+    iam = session.client("iam")
+    for role in ("ecs-task-execution", "ecs-task", "rds-monitoring"):
+        iam.create_role(RoleName="%s-%s" % (PREFIX, role), AssumeRolePolicyDocument=TRUST)
+    iam.put_role_policy(RoleName=PREFIX + "-ecs-task-execution", PolicyName="execution", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+             "Resource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:p/test/*"}]}))
+
+    secretsmanager = session.client("secretsmanager")
+    for name in SECRETS:
+        secretsmanager.create_secret(Name=name, SecretString="not-a-real-value", KmsKeyId=key["Arn"])
+
+    rds = session.client("rds")
+    rds.create_db_parameter_group(DBParameterGroupName=PREFIX + "-pg16", DBParameterGroupFamily="postgres16",
+                                  Description="pg")
+    rds.modify_db_parameter_group(DBParameterGroupName=PREFIX + "-pg16", Parameters=[
+        {"ParameterName": "rds.force_ssl", "ParameterValue": "1", "ApplyMethod": "pending-reboot"}])
+    rds.create_db_subnet_group(DBSubnetGroupName=PREFIX + "-db", DBSubnetGroupDescription="db", SubnetIds=subnets)
+    rds.create_db_instance(DBInstanceIdentifier=PREFIX + "-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+                           AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="not-a-real-value",
+                           StorageEncrypted=True, KmsKeyId=key["Arn"], MultiAZ=True, PubliclyAccessible=False,
+                           DeletionProtection=True, BackupRetentionPeriod=7, DBSubnetGroupName=PREFIX + "-db",
+                           DBParameterGroupName=PREFIX + "-pg16", VpcSecurityGroupIds=[ids["rds"]],
+                           EnableCloudwatchLogsExports=["postgresql"])
+
+    elbv2 = session.client("elbv2")
+    lb = elbv2.create_load_balancer(Name=PREFIX + "-alb", Subnets=subnets, SecurityGroups=[ids["alb"]])[
+        "LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+        {"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true"},
+        {"Key": "deletion_protection.enabled", "Value": "true"}])
+    target_group = elbv2.create_target_group(Name=PREFIX + "-be", Protocol="HTTP", Port=3001, VpcId=vpc,
+                                             TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    certificate = session.client("acm").request_certificate(DomainName="local.example.com")["CertificateArn"]
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}])
+    elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+                          Certificates=[{"CertificateArn": certificate}],
+                          DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
+
+    logs = session.client("logs")
+    for name in ("backend", "frontend"):
+        group = "/ecs/%s/%s" % (PREFIX, name)
+        logs.create_log_group(logGroupName=group, kmsKeyId=key["Arn"])
+        logs.put_retention_policy(logGroupName=group, retentionInDays=30)
+
+    ecs = session.client("ecs")
+    ecs.create_cluster(clusterName=PREFIX)
+    for name in ("backend", "frontend"):
+        ecs.register_task_definition(family="%s-%s" % (PREFIX, name), requiresCompatibilities=["FARGATE"],
+                                     networkMode="awsvpc", cpu="256", memory="512", containerDefinitions=[
+                                         {"name": name, "image": "x", "user": "1000", "readonlyRootFilesystem": True,
+                                          "environment": [{"name": "NODE_ENV", "value": "production"}],
+                                          "logConfiguration": {"logDriver": "awslogs", "options": {
+                                              "awslogs-group": "/ecs/%s/%s" % (PREFIX, name)}}}])
+    ecs.create_service(cluster=PREFIX, serviceName="backend", taskDefinition=PREFIX + "-backend", desiredCount=1,
+                       launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
+                           "subnets": subnets, "securityGroups": [ids["ecs"]], "assignPublicIp": "DISABLED"}})
+    return ids
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The AWS operations the module makes."""
+    seen = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def record(self, operation, params):
+        seen.append(operation)
+        return original(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", record)
+    return seen
+
+
+def _pairs(result):
+    return [(f["resource"], f["check"]) for f in result["findings"]]
+
+
+def test_environment_built_like_the_roles_passes_with_read_calls_only(aws, run_module, calls):
+    _build(aws)
+    del calls[:]
+    result = run_module(module, ARGS)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert result["findings"] == [], result["report"]
+    assert result["checked"]["security_groups"] == 4 and result["checked"]["iam_roles"] == 3
+    assert result["checked"]["task_definitions"] == 2 and result["checked"]["services"] == 1
+    assert result["checked"]["secrets"] == 2 and result["checked"]["listeners"] == 2
+    assert calls and all(op.startswith(("Describe", "Get", "List")) for op in calls), sorted(set(calls))
+
+
+def test_weaknesses_added_behind_its_back_are_named(aws, run_module):
+    ids = _build(aws)
+    aws.client("ec2").authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, ["0.0.0.0/0"])])
+    aws.client("iam").put_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="everything", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    aws.client("logs").delete_retention_policy(logGroupName="/ecs/%s/backend" % PREFIX)
+    aws.client("ecs").register_task_definition(
+        family=PREFIX + "-frontend", containerDefinitions=[
+            {"name": "frontend", "image": "x", "user": "1000", "readonlyRootFilesystem": True, "memory": 512,
+             "environment": [{"name": "DB_PASSWORD", "value": "hunter2"}],
+             "logConfiguration": {"logDriver": "awslogs", "options": {}}}])
+
+    result = run_module(module, ARGS, check_mode=True)
+
+    pairs = _pairs(result)
+    assert ("%s-rds (%s)" % (PREFIX, ids["rds"]), "no ingress from the internet") in pairs
+    assert ("%s-ecs-task:everything[0]" % PREFIX, "IAM names its actions") in pairs
+    assert ("%s-ecs-task:everything[0]" % PREFIX, "IAM names its resources") in pairs
+    assert ("/ecs/%s/backend" % PREFIX, "log group retention set") in pairs
+    assert ("%s-frontend:2/frontend" % PREFIX, "no secret in plain environment") in pairs
+    assert len(pairs) == 5, result["report"]
+    assert "hunter2" not in json.dumps(result)
+    assert any(line.startswith("FINDING  /ecs/%s/backend | log group retention set" % PREFIX) for line in result["report"])
+
+
+def test_empty_account_names_what_is_missing(aws, run_module):
+    result = run_module(module, ARGS)
+    assert not result.get("failed"), result
+    pairs = _pairs(result)
+    for expected in [(PREFIX + "-vpc", "VPC exists"), (PREFIX + "-ecs-task", "IAM role exists"),
+                     (PREFIX + "-db", "database exists"), (PREFIX + "-alb", "load balancer exists"),
+                     (PREFIX + "-backend", "task definition exists"), ("/ecs/%s/frontend" % PREFIX, "log group exists"),
+                     ("p/test/db-master", "secret exists"), ("alias/%s-secrets" % PREFIX, "KMS key exists")]:
+        assert expected in pairs
+
+
+def test_bad_option_combinations_fail_before_any_call(aws, run_module, calls):
+    result = run_module(module, dict(ARGS, security_group_names={"alb": "x"}))
+    assert result["failed"] and "ecs, rds" in result["msg"]
+    result = run_module(module, dict(ARGS, secrets_rotation_expected=["p/test/other"]))
+    assert result["failed"] and "p/test/other" in result["msg"]
+    assert calls == []
