@@ -73,7 +73,9 @@ options:
     elements: str
     default: []
   iam_role_names:
-    description: Roles to read. Defaults to C(<prefix>-ecs-task-execution), C(<prefix>-ecs-task), C(<prefix>-rds-monitoring).
+    description:
+      - Roles to read. Defaults to C(<prefix>-ecs-task-execution), C(<prefix>-ecs-task), C(<prefix>-rds-monitoring)
+        and C(<prefix>-vpc-flow-logs).
     type: list
     elements: str
   iam_wildcard_resource_actions:
@@ -204,7 +206,7 @@ checked:
   description: How many resources of each kind were read.
   returned: always
   type: dict
-  sample: {"security_groups": 4, "iam_roles": 3, "db_instances": 1, "listeners": 2, "task_definitions": 2,
+  sample: {"security_groups": 4, "iam_roles": 4, "db_instances": 1, "listeners": 2, "task_definitions": 2,
            "services": 2, "log_groups": 5, "secrets": 3, "kms_keys": 3}
 report:
   description: One line per finding, then one per check not checkable here.
@@ -226,7 +228,7 @@ def _defaults(params):
     derived = {
         "vpc_name": prefix + "-vpc",
         "security_group_names": {part: "%s-%s" % (prefix, part) for part in ("alb", "ecs", "rds")},
-        "iam_role_names": ["%s-%s" % (prefix, r) for r in ("ecs-task-execution", "ecs-task", "rds-monitoring")],
+        "iam_role_names": ["%s-%s" % (prefix, r) for r in ("ecs-task-execution", "ecs-task", "rds-monitoring", "vpc-flow-logs")],
         "iam_wildcard_resource_actions": list(hardening.AWS_WILDCARD_RESOURCE_ACTIONS),
         "rds_instance": prefix + "-db",
         "load_balancer_name": prefix + "-alb",
@@ -361,8 +363,9 @@ def main():
         ecs_task_families=dict(type="list", elements="str"),
         log_group_prefixes=dict(type="list", elements="str"),
         log_group_names=dict(type="list", elements="str"),
-        secret_names=dict(type="list", elements="str", default=[]),
-        secrets_rotation_expected=dict(type="list", elements="str", default=[]),
+        # Names of secrets, never values.
+        secret_names=dict(type="list", elements="str", default=[], no_log=False),
+        secrets_rotation_expected=dict(type="list", elements="str", default=[], no_log=False),
         kms_aliases=dict(type="list", elements="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

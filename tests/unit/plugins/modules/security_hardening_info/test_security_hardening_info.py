@@ -46,7 +46,7 @@ def _build(session):
     kms.create_alias(AliasName="alias/%s-secrets" % PREFIX, TargetKeyId=key["KeyId"])
 
     iam = session.client("iam")
-    for role in ("ecs-task-execution", "ecs-task", "rds-monitoring"):
+    for role in ("ecs-task-execution", "ecs-task", "rds-monitoring", "vpc-flow-logs"):
         iam.create_role(RoleName="%s-%s" % (PREFIX, role), AssumeRolePolicyDocument=TRUST)
     iam.put_role_policy(RoleName=PREFIX + "-ecs-task-execution", PolicyName="execution", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [
@@ -132,7 +132,7 @@ def test_environment_built_like_the_roles_passes_with_read_calls_only(aws, run_m
     assert not result.get("failed"), result
     assert result["changed"] is False
     assert result["findings"] == [], result["report"]
-    assert result["checked"]["security_groups"] == 4 and result["checked"]["iam_roles"] == 3
+    assert result["checked"]["security_groups"] == 4 and result["checked"]["iam_roles"] == 4
     assert result["checked"]["task_definitions"] == 2 and result["checked"]["services"] == 1
     assert result["checked"]["secrets"] == 2 and result["checked"]["listeners"] == 2
     assert calls and all(op.startswith(("Describe", "Get", "List")) for op in calls), sorted(set(calls))

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+"""The hardening check (playbooks/hardening.yml) on an environment built by site.yml in the emulator: the built
+environment has no finding; then weaknesses added behind the collection's back with boto3 (a world-open RDS
+rule, a `*:*` inline policy on the task role, a log group whose events never expire, a task definition revision
+with a password in its plain environment) are each reported, named, and fail the play."""
+
+import json
+import re
+
+import pytest
+
+from .harness import run_playbook
+from .test_operations import COMPONENTS, PREFIX
+
+PLAYBOOK = "playbooks/hardening.yml"
+
+
+@pytest.fixture(scope="module")
+def built(emulator):
+    """The whole environment, built the way the operations tests build it."""
+    emulator.reset()
+    run = run_playbook(emulator, "site.yml", tags=COMPONENTS, timeout=2700)
+    assert run.rc == 0, run.tail()
+    return emulator
+
+
+def _hardening(emulator, **kwargs):
+    # JSON results: each report line on one line of output, as the assertions expect.
+    return run_playbook(emulator, PLAYBOOK, env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}, **kwargs)
+
+
+def _findings(run):
+    """The FINDING lines of the report, as printed."""
+    return sorted({line.strip().strip('",') for line in run.stdout.splitlines() if '"FINDING  ' in line})
+
+
+def _by_family(run):
+    """Findings with task revisions left out: a revision registered as a copy of the current one carries the
+    current one's findings, which are not new."""
+    return {re.sub(r":\d+/", ":N/", line) for line in _findings(run)}
+
+
+@pytest.fixture(scope="module")
+def clean(built):
+    return _hardening(built)
+
+
+def _weaken(emulator):
+    """Four weaknesses, each made the way someone with console access would; returns the names to look for."""
+    ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
+    rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
+    ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    iam.put_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    logs.delete_retention_policy(logGroupName="/ecs/%s/backend" % PREFIX)
+    current = ecs.describe_task_definition(taskDefinition=PREFIX + "-backend")["taskDefinition"]
+    containers = current["containerDefinitions"]
+    containers[0]["environment"] = containers[0].get("environment", []) + [{"name": "DB_PASSWORD", "value": "hunter2-plain"}]
+    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "requiresCompatibilities", "cpu", "memory")
+    revision = ecs.register_task_definition(containerDefinitions=containers,
+                                            **{k: current[k] for k in keep if current.get(k)})["taskDefinition"]
+    return {
+        "rds": "FINDING  %s-rds (%s) | no ingress from the internet | admits 0.0.0.0/0 on tcp/5432"
+               % (PREFIX, rds_group["GroupId"]),
+        "iam_actions": "FINDING  %s-ecs-task:break-glass[0] | IAM names its actions | allows *" % PREFIX,
+        "iam_resources": "FINDING  %s-ecs-task:break-glass[0] | IAM names its resources" % PREFIX,
+        "log_group": "FINDING  /ecs/%s/backend | log group retention set | events never expire" % PREFIX,
+        "task_definition": "FINDING  %s-backend:%d/%s | no secret in plain environment | environment variable "
+                           "DB_PASSWORD looks like a credential" % (PREFIX, revision["revision"], containers[0]["name"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def weakened(clean, built):
+    expected = _weaken(built)
+    # Once failing (the default) and once report-only, in check mode: the check changes nothing either way.
+    return expected, _hardening(built), _hardening(built, check=True, extra_vars={"hardening_fail_on_findings": False})
+
+
+# Real findings of the built environment, reported for fixes outside this test's files (docs/reliability.md,
+# "Hardening check"); strict, so the test turns red the moment they are fixed and the mark must go.
+KNOWN_FINDINGS = pytest.mark.xfail(strict=True, reason=(
+    "the X-Ray daemon sidecar has no read-only root filesystem (plugins/filter/compute.py) and the VPC flow-log "
+    "group is not encrypted with the logs key (created before the key exists; roles/cloudwatch re-keys only the "
+    "RDS groups)"))
+
+
+@KNOWN_FINDINGS
+def test_built_environment_has_no_findings(clean):
+    assert _findings(clean) == [], clean.tail()
+    assert clean.rc == 0 and "No hardening finding" in clean.stdout, clean.tail()
+
+
+def test_hardening_findings_figure(clean, record_property):
+    """The figure of the issue, whatever it is today; each finding names resource, check, detail and a fix."""
+    findings = _findings(clean)
+    assert "%d finding(s), " % len(findings) in clean.stdout, clean.tail()
+    assert all(line.count(" | ") == 3 and " | fix: " in line for line in findings), findings
+    # Everything the check reads was there to be read, not skipped as missing.
+    for kind in ("security_groups=4", "iam_roles=4", "db_instances=1", "listeners=2", "task_definitions=2",
+                 "services=2", "secrets=3", "kms_keys=3"):
+        assert kind in clean.stdout, kind
+    record_property("figure:hardening_findings", len(findings))
+
+
+def test_checks_the_emulator_cannot_answer_are_listed_not_passed(clean):
+    lines = [line for line in clean.stdout.splitlines() if '"NOT CHECKABLE HERE  ' in line]
+    count = int(clean.stdout.split(" finding(s), ")[1].split(" not checkable")[0])
+    assert len(lines) == count
+
+
+@pytest.mark.parametrize("weakness", ["rds", "iam_actions", "iam_resources", "log_group", "task_definition"])
+def test_each_weakness_is_reported_by_name(weakened, weakness):
+    expected, failing, report_only = weakened
+    assert failing.rc != 0, failing.tail()
+    assert expected[weakness] in failing.stdout, failing.tail()
+    assert expected[weakness] in report_only.stdout
+
+
+def test_only_the_weaknesses_are_new_and_the_failure_names_them(clean, weakened):
+    expected, failing, report_only = weakened
+    new = sorted(_by_family(failing) - _by_family(clean))
+    assert len(new) == 5, new
+    assert "Hardening: %d finding(s):" % len(_findings(failing)) in failing.stdout, failing.tail()
+    assert "%s-ecs-task:break-glass[0]: IAM names its actions" % PREFIX in failing.stdout
+    assert report_only.rc == 0 and report_only.changed == 0, report_only.tail()
+    assert _findings(report_only) == _findings(failing)
+    # The password put in the plain environment is named, never printed.
+    assert "hunter2-plain" not in failing.stdout + failing.stderr + report_only.stdout
