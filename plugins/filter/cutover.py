@@ -103,7 +103,7 @@ def _comparable(record):
     values = record.get("values") or []
     if record["type"] == "CNAME":
         values = [value.lower().rstrip(".") for value in values]
-    return (record["type"], "values", tuple(sorted(values)))
+    return (record["type"], "values", tuple(sorted(values)), int(record.get("ttl") or 0))
 
 
 def cutover_state(record_sets, name, alb=None):
