@@ -21,6 +21,12 @@ import boto3
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_STACK = REPO / "scripts" / "local-stack"
+# Every component of site.yml (the migration is an action, not part of it).
+SITE_COMPONENTS = "network,security,data,registry,observability,edge,compute"
+# The xdist group (pytest.ini: --dist loadgroup) of the modules that share conftest's one site build: they run on
+# one worker, one after another, so the whole site is built once instead of once per module. Such a module says
+# pytestmark = pytest.mark.xdist_group(SITE_GROUP) and asks the `site` fixture for site.build().
+SITE_GROUP = "site"
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -69,6 +75,8 @@ class Emulator:
         self.state_dir = state_dir
         self.endpoint = "http://127.0.0.1:%d" % self.port
         self._stack_env = dict(os.environ, LWO_STATE_DIR=str(state_dir), LWO_MOTO_PORT=str(self.port), LWO_PYTHON=sys.executable)
+        # Bumped by every reset, so a build shared between test modules (conftest's `site`) knows it is gone.
+        self.generation = 0
 
     def up(self):
         subprocess.run([str(LOCAL_STACK), "up", "aws"], env=self._stack_env, check=True, capture_output=True)
@@ -78,6 +86,7 @@ class Emulator:
 
     def reset(self):
         urllib.request.urlopen(urllib.request.Request(self.endpoint + "/moto-api/reset", method="POST"), timeout=30)
+        self.generation += 1
 
     @property
     def aws_env(self) -> dict:

@@ -11,14 +11,15 @@ import re
 
 import pytest
 
-from .harness import api_calls_seen, run_playbook
+from .harness import SITE_GROUP, api_calls_seen, run_playbook
+
+pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 PREFIX = "life-world-os-local"
 CLUSTER = PREFIX
 SERVICES = ("backend", "frontend")
 REPOSITORIES = ("life-world-os/backend", "life-world-os/frontend")
 NAMESPACE = "local.life-world-os.internal"
-ALL_TIERS = "network,security,data,registry,observability,edge,compute"
 SECRET_LOOKING = re.compile(r"SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL", re.I)
 
 
@@ -36,13 +37,13 @@ def _compute_resources(emulator):
 
 
 @pytest.fixture(scope="module")
-def compute(emulator):
-    """Empty emulator → registry,compute --check → every tier → compute alone → registry alone → --check."""
-    emulator.reset()
-    runs = {"check_empty": run_playbook(emulator, tags="registry,compute", check=True)}
-    runs["after_check_empty"] = _compute_resources(emulator)
-    # Every tier before compute is built here; on a loaded 2-core machine that alone can exceed the default timeout.
-    runs["first"] = run_playbook(emulator, tags=ALL_TIERS, timeout=2400)
+def compute(emulator, scratch_emulator, site):
+    """Empty account → registry,compute --check → every tier (the shared site build) → compute alone → registry
+    alone → --check."""
+    scratch_emulator.reset()
+    runs = {"check_empty": run_playbook(scratch_emulator, tags="registry,compute", check=True)}
+    runs["after_check_empty"] = _compute_resources(scratch_emulator)
+    runs["first"] = site.build()
     # A fresh process with only the compute tag: every parent is found by name, none from an earlier play's facts.
     runs["compute_alone"] = run_playbook(emulator, tags="compute")
     runs["registry_again"] = run_playbook(emulator, tags="registry")
@@ -97,6 +98,8 @@ def test_repositories_scan_on_push_immutable_kms_and_lifecycle(emulator, compute
         rules = json.loads(ecr.get_lifecycle_policy(repositoryName=name)["lifecyclePolicyText"])["rules"]
         assert [r["selection"]["countNumber"] for r in rules] == [10], rules  # ecr_keep_images of the local inventory
         assert rules[0]["selection"]["countType"] == "imageCountMoreThan" and rules[0]["action"]["type"] == "expire"
+        tags = {t["Key"]: t["Value"] for t in ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]}
+        assert tags.get("Component") == "registry" and tags.get("ManagedBy") == "ansible", (name, tags)
 
 
 def test_cluster_has_container_insights_on_fargate(emulator, compute):
@@ -228,9 +231,9 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
 
 
-def test_compute_on_an_account_without_its_parents_says_what_to_build_and_creates_nothing(emulator, playbook):
-    emulator.reset()
-    run = playbook(tags="compute")
+def test_compute_on_an_account_without_its_parents_says_what_to_build_and_creates_nothing(scratch_emulator):
+    scratch_emulator.reset()
+    run = run_playbook(scratch_emulator, tags="compute")
     assert run.rc != 0
     assert "--tags network" in run.stdout, run.tail()
-    assert _compute_resources(emulator)["clusters"] == []
+    assert _compute_resources(scratch_emulator)["clusters"] == []
