@@ -30,6 +30,8 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+import pg_copy
+
 ENDS = ("source", "target")
 # Extensions Amazon RDS for PostgreSQL 15 offers (subset most applications use); others are reported.
 RDS_EXTENSIONS = {
@@ -103,13 +105,14 @@ def connect(end: str, database: str | None = None, autocommit: bool = True) -> p
     return conn
 
 
-def pg_env(end: str, database: str | None = None) -> dict:
+def pg_env(end: str, database: str | None = None, options: str = "") -> dict:
     """Environment for the pg_* client tools: the password travels here, never in argv."""
     params = conninfo(end, database)
     env = dict(os.environ)
     env.update(PGHOST=params["host"], PGPORT=str(params["port"]), PGUSER=params["user"],
                PGPASSWORD=params["password"], PGDATABASE=params["dbname"], PGSSLMODE=params["sslmode"],
-               PGAPPNAME="lwo-db-migration", PGOPTIONS="-c default_transaction_read_only=off")
+               PGAPPNAME="lwo-db-migration",
+               PGOPTIONS=" ".join(["-c default_transaction_read_only=off", options]).strip())
     return env
 
 
@@ -482,17 +485,12 @@ def write_checksums(archive: Path) -> Path:
     return checksum
 
 
-def check_checksums(archive: Path) -> None:
-    checksum = archive.with_name(archive.name + ".sha256")
-    if not checksum.exists():
-        raise StepError(f"{checksum} is missing: the backup cannot be trusted; rerun to take a new one")
-    result = subprocess.run(["sha256sum", "--quiet", "-c", checksum.name], cwd=checksum.parent,
-                            capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise StepError(f"backup {archive} fails its checksum: {result.stdout or result.stderr}")
+# pg_dump processes of a running backup: the copy step stops them when another part of it fails.
+RUNNING: list[subprocess.Popen] = []
 
 
-def cmd_backup(args) -> dict:
+def cmd_backup(args, snapshot: str = "") -> dict:
+    """pg_dump of the whole source; with a snapshot (the copy step's) it shows exactly the state being copied."""
     progress = Progress(Path(args.work_dir), "backup")
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     database = conninfo("source")["dbname"]
@@ -506,10 +504,11 @@ def cmd_backup(args) -> dict:
         format_args = ["-Fc"]
     partial = archive.with_name(archive.name + ".partial")
     command = [tool(args, "pg_dump"), *format_args, "-Z", str(args.compress), "-f", str(partial),
-               "--no-subscriptions", "--no-publications"]
+               "--no-subscriptions", "--no-publications", *([f"--snapshot={snapshot}"] if snapshot else [])]
     progress.say(f"dumping {database} to {archive}")
     started = time.monotonic()
     proc = subprocess.Popen(command, env=pg_env("source"), stderr=subprocess.PIPE, text=True)
+    RUNNING.append(proc)
     stop = threading.Event()
 
     def report_size():
@@ -582,6 +581,15 @@ def recreate_target_database(args, progress: Progress) -> None:
         sql.Identifier(database), sql.Literal(encoding), sql.Literal(collate), sql.Literal(ctype)))
 
 
+def clear_partial_target(args) -> None:
+    """A target left half-restored by an earlier run of ours is recreated (before anything else connects to it)."""
+    CURRENT["step"] = "restore"
+    with connect("target") as tgt:
+        partial = user_object_count(tgt) and load_state(args).get("restore_started") == target_identity()
+    if partial:
+        recreate_target_database(args, Progress(Path(args.work_dir), "restore"))
+
+
 def align_database_owner(src, tgt, superusers: list[str], master: str) -> None:
     """Give the target database the source's owner: the public schema (pg_database_owner) follows it, and with
     it the owner's right to create there, which ALTER ... OWNER TO needs for a non-superuser."""
@@ -621,35 +629,27 @@ def apply_database_properties(args, src, tgt) -> list[str]:
     return warnings
 
 
-def run_parallel_restore(args, archive: Path, entries: list[str], progress: Progress, table_bytes: dict) -> dict:
-    """pg_restore -j for data and post-data; its verbose log is turned into tables-done and bytes-moved."""
-    list_file = Path(args.work_dir) / "restore.list"
+def run_parallel_restore(args, archive: Path, entries: list[str], progress: Progress) -> int:
+    """pg_restore -j of the given TOC entries; its verbose log is turned into items-done progress."""
+    list_file = Path(args.work_dir) / "post-data.list"
     list_file.write_text("\n".join(entries) + "\n")
-    # "finished item N TABLE DATA name" omits the schema: the TOC line of item N has it.
-    data_items = {m.group(1): f"{m.group(2)}.{m.group(3)}" for m in
-                  (re.match(r"(\d+); \d+ \d+ TABLE DATA (\S+) (\S+) ", e) for e in entries) if m}
-    total_bytes = sum(table_bytes.values()) or 1
     command = [tool(args, "pg_restore"), "-v", "-j", str(args.jobs), "--exit-on-error", "-L", str(list_file),
                "-d", conninfo("target")["dbname"], str(archive)]
-    proc = subprocess.Popen(command, env=pg_env("target"), stderr=subprocess.PIPE, text=True, bufsize=1,
-                            start_new_session=False)
-    done, moved, last, tail = 0, 0, 0.0, []
-    finished = re.compile(r"finished item (\d+) TABLE DATA ")
+    proc = subprocess.Popen(command, env=pg_env("target", options=build_options(args)), stderr=subprocess.PIPE,
+                            text=True, bufsize=1)
+    done, last, tail = 0, 0.0, []
     for line in proc.stderr:
         tail = (tail + [line.rstrip()])[-20:]
-        match = finished.search(line)
-        if match:
+        if "finished item " in line:
             done += 1
-            moved += table_bytes.get(data_items.get(match.group(1), ""), 0)
-            if time.monotonic() - last > 2 or done == len(data_items):
+            if time.monotonic() - last > 3 or done == len(entries):
                 last = time.monotonic()
-                progress.say(f"tables {done}/{len(data_items)}, {moved / 2**20:.0f}/{total_bytes / 2**20:.0f} "
-                             f"MiB ({100 * moved / total_bytes:.0f}%)")
+                progress.say(f"post-data items {done}/{len(entries)}")
     proc.wait()
     if proc.returncode != 0:
         errors = [t for t in tail if "error" in t.lower()] or tail[-5:]
         raise StepError("pg_restore failed: " + " | ".join(errors))
-    return {"tables": len(data_items), "bytes": moved}
+    return done
 
 
 def analyze(args, progress: Progress) -> None:
@@ -662,58 +662,132 @@ def analyze(args, progress: Progress) -> None:
         raise StepError(f"vacuumdb --analyze-only failed: {result.stderr.strip()}")
 
 
-def cmd_restore(args) -> dict:
+def build_options(args) -> str:
+    """Index builds sort in memory instead of spilling to disk (RDS lets any login raise this for its session);
+    a crash mid-load is handled by rerunning, so commits need not wait for the WAL flush."""
+    if not re.fullmatch(r"\d+\s*(kB|MB|GB)?", args.maintenance_work_mem):
+        raise StepError(f"maintenance_work_mem {args.maintenance_work_mem!r} is not a size like 512MB")
+    return f"-c maintenance_work_mem={args.maintenance_work_mem.replace(' ', '')} -c synchronous_commit=off"
+
+
+def export_snapshot() -> tuple[psycopg.Connection, str]:
+    """A source transaction whose snapshot every reader of the copy step imports; it stays open until the end."""
+    conn = connect("source")
+    conn.execute("SET idle_in_transaction_session_timeout = 0")
+    conn.autocommit = False
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    return conn, rows(conn, "SELECT pg_export_snapshot()")[0][0]
+
+
+def snapshot_connection(snapshot: str) -> psycopg.Connection:
+    """A source connection whose transaction sees exactly what the exported snapshot saw."""
+    conn = connect("source")
+    conn.autocommit = False
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+    return conn
+
+
+def dump_schema(args, snapshot: str, tables: list, progress: Progress) -> Path:
+    """Everything but the streamed tables' rows (schema, sequence values, large objects, matview refreshes,
+    extension configuration data), in the copy's snapshot: the input of the pre- and post-data restore."""
+    archive = Path(args.work_dir) / "schema.dump"
+    command = [tool(args, "pg_dump"), "-Fc", "-Z", "0", "-f", str(archive), f"--snapshot={snapshot}",
+               "--no-subscriptions", "--no-publications", *pg_copy.exclude_data_patterns(tables)]
+    result = subprocess.run(command, env=pg_env("source"), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise StepError(f"pg_dump of the schema failed: {result.stderr.strip()}")
+    progress.say(f"schema archive written ({archive.stat().st_size / 2**20:.1f} MiB)")
+    return archive
+
+
+def restore_acls(args, archive: Path, entries: list[str], superusers: list[str], master: str) -> None:
+    list_file = Path(args.work_dir) / "acl.list"
+    list_file.write_text("\n".join(entries) + "\n")
+    tail_sql = subprocess.run([tool(args, "pg_restore"), "-L", str(list_file), "-f", "-", str(archive)],
+                              capture_output=True, text=True, check=True).stdout
+    run_psql_script(args, rewrite_for_master(tail_sql, superusers, master), "default privileges and ACLs")
+
+
+def cmd_restore(args, snapshot: str, roles_ready=lambda: None) -> dict:
+    """Schema, streamed data with per-table indexes, the rest of post-data, ACLs, database properties, analyze."""
     progress = Progress(Path(args.work_dir), "restore")
-    archive = Path(args.archive or load_state(args).get("backup", ""))
-    if not archive.name or not archive.exists():
-        raise StepError("no backup archive to restore from; run the backup step first")
-    # The archive's checksum is checked while the schema goes in; no data moves before it has passed.
-    checksum_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    checksum_ok = checksum_pool.submit(check_checksums, archive)
-    src = connect("source")
+    timings: dict[str, float] = {}
+    clock = [time.monotonic()]
+
+    def lap(name: str) -> None:
+        now = time.monotonic()
+        timings[name] = round(now - clock[0], 1)
+        clock[0] = now
+
+    started = clock[0]
+    src = snapshot_connection(snapshot)
     superusers = mapped_superusers(src)
     master = conninfo("target")["user"]
+    tables = pg_copy.plan_tables(src)
+    owners = rows(src, pg_copy.INDEX_OWNERS_QUERY)
+    src.close()
     tgt = connect("target")
-    if user_object_count(tgt) and load_state(args).get("restore_started") == target_identity():
-        tgt.close()
-        recreate_target_database(args, progress)
-        tgt = connect("target")
     save_state(args, restore_started=target_identity(), restore_done=False)
-    started = time.monotonic()
-    align_database_owner(src, tgt, superusers, master)
+    archive = dump_schema(args, snapshot, tables, progress)
+    lap("schema_dump")
 
-    # Pre-data as one rewritten transaction: ownership and ACLs need the superuser mapping.
+    # Pre-data as one rewritten transaction: ownership and ACLs need the superuser mapping (and the roles).
     pre = subprocess.run([tool(args, "pg_restore"), "--section=pre-data", "-f", "-", str(archive)],
                          capture_output=True, text=True, check=True).stdout
+    CURRENT["step"] = "globals"
+    roles_ready()
+    CURRENT["step"] = "restore"
+    align_database_owner(connect("source"), tgt, superusers, master)
     progress.say(f"schema (pre-data) as {master}")
     run_psql_script(args, rewrite_for_master(pre, superusers, master), "schema (pre-data)")
+    lap("pre_data")
 
-    checksum_ok.result()
-    checksum_pool.shutdown()
-    # Data and post-data in parallel; ACL-type items wait for the rewritten tail.
     pre_ids = {e.split(";")[0] for e in subprocess.run(
         [tool(args, "pg_restore"), "-l", "--section=pre-data", str(archive)], capture_output=True, text=True,
         check=True).stdout.splitlines() if e and not e.startswith(";")}
     rest = [e for e in toc_entries(args, archive) if e.split(";")[0] not in pre_ids]
     acl_like = [e for e in rest if re.search(r"^\d+; \d+ \d+ (DEFAULT ACL|ACL) ", e)]
-    parallel = [e for e in rest if e not in acl_like]
-    table_bytes = dict(rows(src, """
-        SELECT n.nspname || '.' || c.relname, pg_table_size(c.oid) FROM pg_class c
-        JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r'"""))
-    progress.say(f"data and post-data with {args.jobs} job(s)")
-    moved = run_parallel_restore(args, archive, parallel, progress, table_bytes)
+    post = pg_copy.assign_index_entries(tables, [e for e in rest if e not in acl_like], owners)
+
+    index_command = [tool(args, "pg_restore"), "--exit-on-error", "-d", conninfo("target")["dbname"], str(archive)]
+    index_env = pg_env("target", options=build_options(args))
+
+    def build_indexes(_table, entries: list[str]) -> None:
+        list_file = Path(args.work_dir) / f"indexes-{threading.get_ident()}.list"
+        pg_copy.run_index_entries(index_command, index_env, entries, list_file)
+        list_file.unlink(missing_ok=True)
+
+    def open_target() -> psycopg.Connection:
+        conn = connect("target")
+        conn.execute("SET synchronous_commit = off")
+        return conn
+
+    progress.say(f"data and post-data: streaming {len(tables)} tables "
+                 f"({sum(t.bytes for t in tables) / 2**20:.0f} MiB on disk) with {args.jobs} job(s)")
+    psql = tool(args, "psql")
+    pipeline = pg_copy.Pipeline(tables, args.jobs, lambda t: pg_copy.source_copy_command(psql, snapshot, t),
+                                pg_env("source"), open_target, build_indexes, progress.say)
+    try:
+        moved = pipeline.run()
+    except Exception as exc:
+        raise StepError(f"data copy failed: {exc}") from None
+    lap("data_and_table_indexes")
+    progress.say(f"remaining post-data ({len(post)} items: foreign keys, triggers, policies, sequence values, "
+                 "large objects, materialized views) ...")
+    run_parallel_restore(args, archive, post, progress)
+    lap("post_data")
     if acl_like:
-        list_file = Path(args.work_dir) / "acl.list"
-        list_file.write_text("\n".join(acl_like) + "\n")
-        tail_sql = subprocess.run([tool(args, "pg_restore"), "-L", str(list_file), "-f", "-", str(archive)],
-                                  capture_output=True, text=True, check=True).stdout
-        run_psql_script(args, rewrite_for_master(tail_sql, superusers, master), "default privileges and ACLs")
-    warnings = apply_database_properties(args, src, tgt)
+        restore_acls(args, archive, acl_like, superusers, master)
+    warnings = apply_database_properties(args, connect("source"), tgt)
+    lap("acls_and_database_properties")
     analyze(args, progress)
+    lap("analyze")
     save_state(args, restore_done=True)
     seconds = round(time.monotonic() - started, 1)
-    progress.say(f"restore done in {seconds}s")
-    return {"archive": str(archive), "seconds": seconds, "warnings": warnings, **moved}
+    progress.say(f"restore done in {seconds}s ({', '.join(f'{k} {v}s' for k, v in timings.items())})")
+    return {"seconds": seconds, "phases": timings, "table_seconds": pipeline.timings, "warnings": warnings,
+            "tables": moved["tables"], "bytes": moved["bytes"]}
 
 
 # ---------------------------------------------------------------------------------------------------- verify
@@ -824,20 +898,48 @@ def normalise(text: str, mapping: dict[str, str]) -> str:
     return text
 
 
-def table_checksum(end: str, table: str, forced_rls: bool) -> tuple[int, str]:
-    """Row count and an order-independent content checksum: the sum of a 64-bit hash of each row's text.
+# Column types whose built-in hash function tells apart exactly the values their text form tells apart; other
+# types (numeric and float: 1.0 = 1.00 and -0 = 0 hash alike; citext, interval, jsonb, enums whose hash is the
+# label's OID, composite and array types) are hashed through their text under the canonical session settings.
+NATIVE_HASH_TYPES = {"int2", "int4", "int8", "bool", "oid", "bytea", "date", "timestamp", "timestamptz", "time",
+                     "uuid", "text", "varchar", "bpchar", "char", "name"}
+COLUMNS_QUERY = """
+    SELECT a.attname, bt.typname = ANY(%(native)s) AND bt.typnamespace = 'pg_catalog'::regnamespace
+           AND coalesce(co.collisdeterministic, true)
+    FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+    JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+    LEFT JOIN pg_collation co ON co.oid = a.attcollation
+    WHERE a.attrelid = %(table)s::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"""
 
-    hashtextextended is the hash behind hash partitioning, so it is stable across servers and versions; it is
-    about twice as fast as md5 here, and a sum (not xor) still tells a duplicated row from a missing one."""
-    with connect(end, autocommit=False) as conn:
+
+def row_hash(columns: list[tuple[str, bool]]) -> sql.Composable:
+    """A 64-bit hash of one row: hash_record_extended over its columns, each native or as text (see above).
+
+    About twice as fast as hashing the row's whole text (no output function for integers, bytea, timestamps),
+    and still stable across servers: these are the hash functions behind hash partitioning."""
+    if not columns:
+        return sql.SQL("0")
+    parts = [sql.SQL("t.{}").format(sql.Identifier(name)) if native else
+             sql.SQL("t.{}::text").format(sql.Identifier(name)) for name, native in columns]
+    return sql.SQL("hash_record_extended(ROW({}), 0)").format(sql.SQL(", ").join(parts))
+
+
+def table_checksum(end: str, table: str, forced_rls: bool, columns: list[tuple[str, bool]],
+                   snapshot: str = "") -> tuple[int, str]:
+    """Row count and an order-independent content checksum: the sum of a 64-bit hash of each row.
+
+    A sum (not xor) still tells a duplicated row from a missing one. The column list (and which columns are
+    hashed natively) comes from the source, so both ends compute the very same expression; with a snapshot the
+    source is read as the copy step saw it."""
+    with (snapshot_connection(snapshot) if snapshot and end == "source" else connect(end, autocommit=False)) as conn:
         for key, value in CANONICAL_SESSION.items():
             conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(key), sql.Literal(value)))
         if forced_rls and end == "target":
             # The master is not BYPASSRLS: lift FORCE inside this transaction only (rolled back below).
             conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.SQL(table)))
         count, digest = conn.execute(sql.SQL(
-            "SELECT count(*), coalesce(sum(hashtextextended(t::text, 0)), 0)::text "
-            "FROM ONLY {} AS t").format(sql.SQL(table))).fetchone()
+            "SELECT count(*), coalesce(sum({}), 0)::text FROM ONLY {} AS t").format(
+                row_hash(columns), sql.SQL(table))).fetchone()
         conn.rollback()
     return count, digest
 
@@ -857,10 +959,10 @@ def diff_lists(name: str, source: list[str], target: list[str]) -> list[str]:
     return out
 
 
-def cmd_verify(args) -> dict:
+def cmd_verify(args, snapshot: str = "") -> dict:
     progress = Progress(Path(args.work_dir), "verify")
     started = time.monotonic()
-    src, tgt = connect("source"), connect("target")
+    src, tgt = (snapshot_connection(snapshot) if snapshot else connect("source")), connect("target")
     master = conninfo("target")["user"]
     mapping = {name: master for name in mapped_superusers(src)}
     roles = [r["name"] for r in migrated_roles(src) if r["name"] != master]
@@ -879,15 +981,27 @@ def cmd_verify(args) -> dict:
 
     source_tables, target_tables = list_tables(src), list_tables(tgt)
     differences += diff_lists("tables", list(source_tables), list(target_tables))
-    common = [t for t in source_tables if t in target_tables]
+    # Largest first, so that the biggest table does not start last; columns as the source has them.
+    sizes = dict(rows(src, "SELECT c.oid::regclass::text, pg_table_size(c.oid) FROM pg_class c"))
+    common = sorted((t for t in source_tables if t in target_tables), key=lambda t: (-sizes.get(t, 0), t))
+    columns = {t: [(name, native) for name, native in rows(src, COLUMNS_QUERY,
+                                                            {"table": t, "native": sorted(NATIVE_HASH_TYPES)})]
+               for t in common}
     tables = {}
     progress.say(f"checksumming {len(common)} tables on both ends with {args.jobs} job(s)")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {(table, end): pool.submit(table_checksum, end, table,
-                                             (source_tables if end == "source" else target_tables)[table])
+                                             (source_tables if end == "source" else target_tables)[table],
+                                             columns[table], snapshot)
                    for table in common for end in ENDS}
         for done_count, table in enumerate(common, 1):
-            (src_count, src_sum), (tgt_count, tgt_sum) = (futures[(table, end)].result() for end in ENDS)
+            try:
+                (src_count, src_sum), (tgt_count, tgt_sum) = (futures[(table, end)].result() for end in ENDS)
+            except psycopg.Error as exc:
+                # A column missing on the target, say: the catalog comparison names it too, the table is reported.
+                tables[table] = {"source_rows": None, "target_rows": None, "checksum_match": False}
+                differences.append(f"table {table}: cannot be compared: {str(exc).strip()}")
+                continue
             tables[table] = {"source_rows": src_count, "target_rows": tgt_count,
                              "checksum_match": src_sum == tgt_sum}
             if src_count != tgt_count:
@@ -915,7 +1029,7 @@ def write_reports(report_dir: Path, result: dict) -> None:
              "", "Objects (source / target):"]
     lines += [f"  {name:<24} {v['source']:>8} / {v['target']:<8}" for name, v in result["objects"].items()]
     lines += ["", "Tables (rows source / target, checksum):"]
-    lines += [f"  {name:<48} {v['source_rows']:>10} / {v['target_rows']:<10} "
+    lines += [f"  {name:<48} {str(v['source_rows']):>10} / {str(v['target_rows']):<10} "
               f"{'ok' if v['checksum_match'] else 'DIFFERS'}" for name, v in result["tables"].items()]
     if result["differences"]:
         lines += ["", "Differences:"] + [f"  - {d}" for d in result["differences"]]
@@ -923,31 +1037,80 @@ def write_reports(report_dir: Path, result: dict) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------- main
+def save_result(args, step: str, result: dict) -> None:
+    # Kept per step so operators (and the benchmark) can read timings after the play.
+    document = json.dumps({"ok": result.get("ok", True), "step": step, **result}, default=str)
+    (Path(args.work_dir) / f"result-{step}.json").write_text(document)
+
+
 def run_one(args, step: str) -> dict:
     CURRENT["step"] = step
     result = STEPS[step](args)
-    document = json.dumps({"ok": result.get("ok", True), "step": step, **result}, default=str)
-    # Kept per step so operators (and the benchmark) can read timings after the play.
-    (Path(args.work_dir) / f"result-{step}.json").write_text(document)
+    save_result(args, step, result)
     return result
 
 
-def cmd_copy(args) -> dict:
-    """backup, globals and restore in one process: one round trip from Ansible instead of three.
+def stop_backup() -> None:
+    for proc in RUNNING:
+        if proc.poll() is None:
+            proc.terminate()
 
-    The roles step only writes to the target and the backup only reads the source, so they overlap."""
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        roles = pool.submit(STEPS["globals"], args)
-        backup = run_one(args, "backup")
-        CURRENT["step"] = "globals"
-        roles_result = roles.result()
-    (Path(args.work_dir) / "result-globals.json").write_text(
-        json.dumps({"ok": True, "step": "globals", **roles_result}, default=str))
-    return {"backup": backup, "globals": roles_result, "restore": run_one(args, "restore")}
+
+def copy_in_snapshot(args, snapshot: str) -> dict:
+    """Backup, roles and restore at once, all reading the source in one snapshot.
+
+    The backup (the rollback artefact) is a pg_dump of that snapshot written alongside the streamed copy, so it
+    holds exactly what was copied; the step only succeeds once the backup and its checksum are complete."""
+    started = time.monotonic()
+    clear_partial_target(args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        backup = pool.submit(cmd_backup, args, snapshot)
+        roles = pool.submit(cmd_globals, args)
+        try:
+            CURRENT["step"] = "restore"
+            restore = cmd_restore(args, snapshot, roles_ready=roles.result)
+            save_result(args, "restore", restore)
+            CURRENT["step"] = "globals"
+            roles_result = roles.result()
+            save_result(args, "globals", roles_result)
+            CURRENT["step"] = "backup"
+            backup_result = backup.result()
+            save_result(args, "backup", backup_result)
+        except BaseException:
+            stop_backup()
+            raise
+    seconds = round(time.monotonic() - started, 1)
+    Progress(Path(args.work_dir), "copy").say(
+        f"copy done in {seconds}s (restore {restore['seconds']}s, backup {backup_result['seconds']}s alongside)")
+    return {"seconds": seconds, "backup": backup_result, "globals": roles_result, "restore": restore}
+
+
+def cmd_copy(args) -> dict:
+    exporter, snapshot = export_snapshot()
+    try:
+        return copy_in_snapshot(args, snapshot)
+    finally:
+        exporter.close()
+
+
+def cmd_migrate(args) -> dict:
+    """Copy, then verify with the source read in the copy's snapshot: the comparison is with exactly the state
+    that was copied, even if the source took writes meanwhile (without the write freeze)."""
+    exporter, snapshot = export_snapshot()
+    try:
+        copy = copy_in_snapshot(args, snapshot)
+        save_result(args, "copy", copy)
+        CURRENT["step"] = "verify"
+        verification = cmd_verify(args, snapshot)
+        save_result(args, "verify", verification)
+    finally:
+        exporter.close()
+    return {**copy, "ok": verification["ok"], "differences": verification["differences"],
+            "verification": {k: v for k, v in verification.items() if k != "tables"}}
 
 
 STEPS = {"preflight": cmd_preflight, "freeze": cmd_freeze, "unfreeze": cmd_unfreeze, "backup": cmd_backup,
-         "globals": cmd_globals, "restore": cmd_restore, "verify": cmd_verify, "copy": cmd_copy}
+         "globals": cmd_globals, "verify": cmd_verify, "copy": cmd_copy, "migrate": cmd_migrate}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -957,7 +1120,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--credentials", default="", help="JSON file {source: {...}, target: {...}}")
     parser.add_argument("--backup-dir", default=".")
     parser.add_argument("--report-dir", default=".")
-    parser.add_argument("--archive", default="")
+    parser.add_argument("--maintenance-work-mem", default="512MB")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--dump-format", choices=("custom", "directory"), default="custom")
     parser.add_argument("--compress", type=int, default=0)
@@ -983,7 +1146,9 @@ def main(argv=None) -> int:
         print(json.dumps({"ok": False, "step": step, "error": message}))
         print(f"{step} failed: {message}", file=sys.stderr)
         return 1
-    print(json.dumps({"ok": result.get("ok", True), "step": args.step, **result}, default=str))
+    # A failed comparison names the part that found it (verify), not the umbrella step (migrate).
+    step = args.step if result.get("ok", True) else (CURRENT["step"] or args.step)
+    print(json.dumps({**result, "ok": result.get("ok", True), "step": step}, default=str))
     return 0 if result.get("ok", True) else 2
 
 
