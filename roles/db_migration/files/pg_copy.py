@@ -47,6 +47,7 @@ INDEX_OWNERS_QUERY = """
 # costs about a fifth of the copy, a GIN over jsonb several times the copy).
 INDEX_WEIGHT = {"btree": 0.2, "hash": 0.2, "brin": 0.05}
 OTHER_INDEX_WEIGHT = 3.0
+CONSTRAINT_WEIGHT = 0.2
 TOC_INDEX = re.compile(r"^\d+; \d+ (\d+) (INDEX|CONSTRAINT) (?!ATTACH )")
 
 
@@ -58,16 +59,18 @@ class Table:
     bytes: int
     columns: list[str]
     plain: bool  # neither partition nor inheritance parent/child: its indexes can be built on their own
-    # TOC entries built right after the data: constraints first (one task: they lock the table exclusively),
-    # then each plain index as a task of its own (CREATE INDEX runs concurrently with others on the table).
+    # TOC entries built right after the data: each plain index as a task of its own (CREATE INDEX runs
+    # concurrently with others on the same table), then the constraints in one task (ADD CONSTRAINT locks the
+    # table exclusively, so it waits for the table's index builds instead of holding them up).
     constraint_entries: list[str] = field(default_factory=list)
     index_entries: list[tuple[str, float]] = field(default_factory=list)  # (entry, relative cost)
+    indexes_left: int = 0
 
     @property
     def critical_path(self) -> float:
-        """Copy plus the slowest index build: what a table adds to the end of the run at the least."""
-        indexes = [w for _e, w in self.index_entries] + ([0.2] if self.constraint_entries else [])
-        return self.bytes * (1 + max(indexes, default=0))
+        """Copy, the slowest index build, the constraints: what a table adds to the end of the run at the least."""
+        slowest = max((w for _e, w in self.index_entries), default=0)
+        return self.bytes * (1 + slowest + (CONSTRAINT_WEIGHT if self.constraint_entries else 0))
 
     @property
     def label(self) -> str:
@@ -157,9 +160,23 @@ class Pipeline:
             self.pending += 1
             self.lock.notify()
 
-    def push_indexes(self, table: Table) -> None:
+    def after_copy(self, table: Table) -> None:
+        table.indexes_left = len(table.index_entries)
         for entry, weight in table.index_entries:
             self.push("index", table, table.bytes * weight, [entry])
+        if not table.index_entries:
+            self.push_constraints(table)
+
+    def after_index(self, table: Table) -> None:
+        with self.lock:
+            table.indexes_left -= 1
+            last = table.indexes_left == 0
+        if last:
+            self.push_constraints(table)
+
+    def push_constraints(self, table: Table) -> None:
+        if table.constraint_entries:
+            self.push("constraints", table, table.bytes * CONSTRAINT_WEIGHT, table.constraint_entries)
 
     def next_task(self) -> Task | None:
         with self.lock:
@@ -211,18 +228,14 @@ class Pipeline:
                         self.copy(tgt, task.table)
                         with self.lock:
                             self.copied += 1
-                        if task.table.constraint_entries:
-                            self.push("constraints", task.table, task.table.critical_path - task.table.bytes,
-                                      task.table.constraint_entries)
-                        else:
-                            self.push_indexes(task.table)
+                        self.after_copy(task.table)
                     else:
                         started = time.monotonic()
                         self.build_indexes(task.table, task.entries)
                         self.timings[f"{task.kind} {task.table.label} {task.seq}"] = round(
                             time.monotonic() - started, 2)
-                        if task.kind == "constraints":
-                            self.push_indexes(task.table)
+                        if task.kind == "index":
+                            self.after_index(task.table)
                         with self.lock:
                             self.indexed += len(task.entries)
                 except Exception as exc:  # handed to the caller, naming the table
