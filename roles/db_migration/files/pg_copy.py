@@ -266,7 +266,7 @@ class Pipeline:
         stop = threading.Event()
         reporter = threading.Thread(target=self.report, args=(stop,), daemon=True)
         reporter.start()
-        workers = [threading.Thread(target=self.worker, daemon=True) for _ in range(self.jobs)]
+        workers = [threading.Thread(target=self.worker, name=f"copy-{n}", daemon=True) for n in range(self.jobs)]
         for thread in workers:
             thread.start()
         for thread in workers:

@@ -984,9 +984,8 @@ def cmd_verify(args, snapshot: str = "") -> dict:
     # Largest first, so that the biggest table does not start last; columns as the source has them.
     sizes = dict(rows(src, "SELECT c.oid::regclass::text, pg_table_size(c.oid) FROM pg_class c"))
     common = sorted((t for t in source_tables if t in target_tables), key=lambda t: (-sizes.get(t, 0), t))
-    columns = {t: [(name, native) for name, native in rows(src, COLUMNS_QUERY,
-                                                            {"table": t, "native": sorted(NATIVE_HASH_TYPES)})]
-               for t in common}
+    native = sorted(NATIVE_HASH_TYPES)
+    columns = {t: rows(src, COLUMNS_QUERY, {"table": t, "native": native}) for t in common}
     tables = {}
     progress.say(f"checksumming {len(common)} tables on both ends with {args.jobs} job(s)")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
