@@ -83,7 +83,7 @@ options:
   wait:
     description:
       - Wait until the change is C(INSYNC) on every Route 53 name server.
-      - Without it, poll RV(change_id) (for example with C(amazon.aws.route53_info) O(query=change)) to show progress.
+      - Without it, poll RV(change_id) (for example with C(amazon.aws.route53_info) and C(query=change)) to show progress.
     type: bool
     default: false
   wait_timeout:
@@ -93,7 +93,7 @@ options:
     default: 300
 notes:
   - Records with a routing policy (weighted, failover, latency and so on) under O(name) of a type in O(types) make
-    the module fail: it manages simple routing only.
+    the module fail, because it manages simple routing only.
   - Needs the IAM actions C(route53:ListResourceRecordSets), C(route53:ChangeResourceRecordSets) (both scoped to
     the hosted zone) and, with O(wait), C(route53:GetChange).
 extends_documentation_fragment:

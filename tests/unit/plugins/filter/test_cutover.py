@@ -64,8 +64,8 @@ def test_alb_records_match_the_route53_roles_alias():
 
 
 def test_state_tells_legacy_alb_other_alias_none_and_routed_apart():
-    others = [a_record(["192.0.2.1"], name="other.lifeworld.com."), {"name": NAME + ".", "type": "TXT", "ttl": 60,
-                                                                      "resource_records": [{"value": '"x"'}]}]
+    txt = {"name": NAME + ".", "type": "TXT", "ttl": 60, "resource_records": [{"value": '"x"'}]}
+    others = [a_record(["192.0.2.1"], name="other.lifeworld.com."), txt]
     legacy = cutover_state(others + [a_record(["203.0.113.10"]), a_record(["2001:db8::10"], 900, "AAAA")], NAME, ALB)
     assert (legacy["kind"], legacy["ttl"]) == ("legacy", 900)
     assert legacy["summary"] == "A 203.0.113.10 (TTL 300 s); AAAA 2001:db8::10 (TTL 900 s)"
