@@ -30,7 +30,9 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-import pg_copy
+# The engine may run straight from the role's files: leave no bytecode next to them.
+sys.dont_write_bytecode = True
+import pg_copy  # noqa: E402  pylint: disable=wrong-import-position
 
 ENDS = ("source", "target")
 # Extensions Amazon RDS for PostgreSQL 15 offers (subset most applications use); others are reported.
@@ -108,7 +110,8 @@ def connect(end: str, database: str | None = None, autocommit: bool = True) -> p
 def pg_env(end: str, database: str | None = None, options: str = "") -> dict:
     """Environment for the pg_* client tools: the password travels here, never in argv."""
     params = conninfo(end, database)
-    env = dict(os.environ)
+    # The engine's own settings (both ends' passwords, when given this way) are not handed on to the tools.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LWO_MIG_")}
     env.update(PGHOST=params["host"], PGPORT=str(params["port"]), PGUSER=params["user"],
                PGPASSWORD=params["password"], PGDATABASE=params["dbname"], PGSSLMODE=params["sslmode"],
                PGAPPNAME="lwo-db-migration",
@@ -400,7 +403,7 @@ def cmd_preflight(args) -> dict:
         SELECT coalesce(sum(pg_table_size(c.oid)), 0) FROM pg_class c
         WHERE c.relkind IN ('r', 'm') AND c.relpersistence <> 't'""")[0][0]
     backup_dir = Path(args.backup_dir)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     free = shutil.disk_usage(backup_dir).free
     needed = int(float(data_bytes) * args.disk_factor)
     if free < needed:
@@ -495,7 +498,7 @@ def cmd_backup(args, snapshot: str = "") -> dict:
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     database = conninfo("source")["dbname"]
     backup_dir = Path(args.backup_dir)
-    backup_dir.mkdir(parents=True, exist_ok=True)
+    backup_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     if args.dump_format == "directory":
         archive = backup_dir / f"{database}-{stamp}.dir"
         format_args = ["-Fd", "-j", str(args.jobs)]
@@ -1020,7 +1023,7 @@ def cmd_verify(args, snapshot: str = "") -> dict:
 
 
 def write_reports(report_dir: Path, result: dict) -> None:
-    report_dir.mkdir(parents=True, exist_ok=True)
+    report_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     (report_dir / "verification.json").write_text(json.dumps(result, indent=2))
     lines = [f"Migration verification {result['checked_at']}",
              f"source database {result['source']} -> target {result['target']}",
@@ -1093,8 +1096,15 @@ def cmd_copy(args) -> dict:
 
 
 def cmd_migrate(args) -> dict:
-    """Copy, then verify with the source read in the copy's snapshot: the comparison is with exactly the state
-    that was copied, even if the source took writes meanwhile (without the write freeze)."""
+    """The whole flow in one process (each Ansible task costs seconds on a busy host): preflight, the optional
+    write freeze, the copy, then the verification with the source read in the copy's snapshot, so that the
+    comparison is with exactly the state that was copied even if the source took writes meanwhile."""
+    preflight = run_one(args, "preflight")
+    if not preflight["ok"]:
+        return {"ok": False, "errors": preflight["errors"], "preflight": preflight}
+    if args.write_freeze == "true":
+        run_one(args, "freeze")
+    CURRENT["step"] = "copy"
     exporter, snapshot = export_snapshot()
     try:
         copy = copy_in_snapshot(args, snapshot)
@@ -1104,7 +1114,7 @@ def cmd_migrate(args) -> dict:
         save_result(args, "verify", verification)
     finally:
         exporter.close()
-    return {**copy, "ok": verification["ok"], "differences": verification["differences"],
+    return {**copy, "ok": verification["ok"], "differences": verification["differences"], "preflight": preflight,
             "verification": {k: v for k, v in verification.items() if k != "tables"}}
 
 
@@ -1125,6 +1135,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--compress", type=int, default=0)
     parser.add_argument("--disk-factor", type=float, default=1.2)
     parser.add_argument("--allow-nonempty", choices=("true", "false"), default="false")
+    parser.add_argument("--write-freeze", choices=("true", "false"), default="false")
     parser.add_argument("--pg-bin-dir", default="")
     parser.add_argument("--target-maintenance-database", default="postgres")
     return parser.parse_args(argv)
