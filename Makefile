@@ -70,9 +70,10 @@ sanity: venv
 test-migration: venv postgres
 	$(PY) -m pytest tests/integration/migration
 
-# The resilience tests against the whole site.yml instead of the network tier (slow: docs/reliability.md).
+# The resilience tests against the whole site.yml instead of the network tier: four whole-site builds side by side,
+# one per pytest-xdist worker (slow: docs/reliability.md).
 test-resilience: venv
-	LWO_RESILIENCE_TAGS= $(PY) -m pytest -n 0 -s tests/integration/test_resilience.py
+	LWO_RESILIENCE_TAGS= $(PY) -m pytest -n 4 --dist loadgroup tests/integration/test_resilience.py
 
 bench-migration: venv postgres
 	@scripts/bench_migration.sh

@@ -2,12 +2,21 @@
 """Resilience: a build under injected AWS faults, builds killed midway and rerun, and the API cost of a no-op run.
 
 `make test` runs these against the tags in LWO_RESILIENCE_TAGS (default: network, about a minute a run);
-`make test-resilience` runs them against the whole site.yml and is where docs/reliability.md's figures come from.
+`make test-resilience` runs them against the whole site.yml, one test per pytest-xdist worker (each worker has its
+own emulator), and is where docs/reliability.md's figures come from.
+
+The reference, an uninterrupted fault-free build, is made once per pytest session: the no-op test makes it on its
+own emulator (it needs a converged stack anyway) and the others read its census when they compare theirs.
 """
 
+import collections
+import fcntl
+import json
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 
 import pytest
@@ -15,89 +24,190 @@ import pytest
 from tests.tools.faultproxy import FaultPlan, FaultProxy
 
 from .census import census
-from .harness import REPO, run_playbook
+from .harness import REPO, PlaybookRun, run_playbook
 
 TAGS = os.environ.get("LWO_RESILIENCE_TAGS", "network") or None
 FAULT_RATE = 0.10
-# Task-name fragments at which a build is killed, by the tag whose run contains them.
-KILL_POINTS_BY_TAG = {
-    "network": ["Ensure NAT gateways", "Ensure the VPC's flow log is active"],
-    "data": ["Ensure the PostgreSQL instance"],
-    "edge": ["Ensure the load balancer and its listeners"],
-    "compute": ["Register the Fargate task definitions"],
-    "observability": ["Make the environment's alarm set match the plan"],
-}
-KILL_POINTS = [point for tag, points in KILL_POINTS_BY_TAG.items()
-               if TAGS is None or tag in TAGS.split(",") for point in points]
+# A whole-site build takes 10 to 40 minutes on a loaded 2-core machine; a chain of killed builds several times that.
+RUN_TIMEOUT = 1800 if TAGS else 3 * 3600
+pytestmark = pytest.mark.timeout(RUN_TIMEOUT if TAGS else 5 * 3600)
+# Where builds are killed: (tag of the run, task-name fragment, API call, chain). The build is SIGKILLed from inside
+# the proxy right after the emulator carried the call out and before its answer reaches the module: AWS made the
+# resource but the run never learnt its id, the worst moment for idempotency. Each chain is one fresh build killed
+# at its points in turn (every rerun completes what the last kill interrupted, then meets the next point), then
+# rerun to the end; the two chains run side by side under pytest-xdist.
+KILL_POINTS = [
+    ("network", "Ensure an Elastic IP for each NAT gateway", "AllocateAddress", 1),
+    ("network", "Ensure NAT gateways", "CreateNatGateway", 2),
+    ("network", "Ensure the VPC's flow log is active", "CreateFlowLogs", 1),
+    ("data", "Ensure the PostgreSQL instance", "CreateDBInstance", 1),
+    ("edge", "Ensure the load balancer and its listeners", "CreateLoadBalancer", 2),
+    ("compute", "Register the Fargate task definitions", "RegisterTaskDefinition", 1),
+    ("observability", "Make the environment's alarm set match the plan", "PutMetricAlarm", 2),
+]
+CHAINS = {}
+for _tag, _marker, _operation, _chain in KILL_POINTS:
+    if TAGS is None or _tag in TAGS.split(","):
+        CHAINS.setdefault(_chain, []).append((_marker, _operation))
 
 
-@pytest.fixture(scope="module")
-def clean_build(emulator):
-    """An uninterrupted, fault-free build: the census every other build must match."""
-    emulator.reset()
-    run = run_playbook(emulator, tags=TAGS)
-    assert run.rc == 0, run.tail()
-    return {"census": census(emulator), "stdout": run.stdout}
+def _build(emulator, **kwargs):
+    return run_playbook(emulator, tags=TAGS, timeout=RUN_TIMEOUT, **kwargs)
 
 
-def _via_proxy(emulator, plan):
-    return FaultProxy(emulator.endpoint, plan)
+@pytest.fixture(scope="session")
+def reference(emulator, tmp_path_factory, worker_id):
+    """Census and output of an uninterrupted, fault-free build, made by whichever worker asks first."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent  # shared by this session's xdist workers
+    path = shared / ("resilience-reference-%s.json" % (TAGS or "site").replace(",", "-"))
+    with open(shared / (path.name + ".lock"), "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            emulator.reset()
+            run = _build(emulator)
+            assert run.rc == 0, run.tail()
+            path.write_text(json.dumps({"census": census(emulator), "stdout": run.stdout, "built_on": worker_id}))
+        return json.loads(path.read_text())
 
 
-def test_noop_run_describes_rather_than_rebuilds(emulator, clean_build, record_property):
-    with _via_proxy(emulator, FaultPlan()) as proxy:
-        run = run_playbook(emulator, tags=TAGS, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+def _differences(expected, actual):
+    return {kind: (expected.get(kind, 0), actual.get(kind, 0)) for kind in sorted(set(expected) | set(actual))
+            if expected.get(kind, 0) != actual.get(kind, 0)}
+
+
+@pytest.mark.xdist_group("resilience-noop")
+def test_noop_run_describes_rather_than_rebuilds(emulator, reference, worker_id, record_property):
+    if reference["built_on"] != worker_id or census(emulator) != reference["census"]:
+        emulator.reset()  # the reference was built on another worker's emulator: converge this one
+        assert _build(emulator).rc == 0
+    current, by_task = {"task": "(before the first task)"}, collections.Counter()
+
+    def count(_call):
+        by_task[current["task"]] += 1
+        return False
+
+    with FaultProxy(emulator.endpoint, FaultPlan(), after_forward=count) as proxy:
+        build = _StreamedBuild(emulator, proxy.endpoint)
+        for line in build.lines():
+            current["task"] = _task_of(line) or current["task"]
+        run = build.finish()
         calls = dict(proxy.calls)
     assert run.rc == 0 and run.changed == 0, run.changed_tasks()
     mutating = {op: n for (service, op), n in calls.items()
                 if op.startswith(("Create", "Put", "Modify", "Update", "Delete", "Register", "Attach", "Associate",
                                   "Authorize", "Revoke", "Tag", "Untag", "Allocate"))}
-    resources = sum(clean_build["census"].values())
-    record_property("figure:noop_api_calls", sum(calls.values()))
+    resources = sum(reference["census"].values())
     record_property("figure:managed_resources", resources)
+    record_property("figure:census", reference["census"])
+    record_property("figure:noop_api_calls", sum(calls.values()))
     record_property("figure:noop_calls_per_resource", round(sum(calls.values()) / resources, 2))
+    record_property("figure:noop_calls_by_service", dict(sorted(_by_service(calls).items(), key=lambda kv: -kv[1])))
     record_property("figure:noop_calls_by_operation", dict(sorted(
-        ("%s:%s" % key, n) for key, n in calls.items())))
+        (("%s:%s" % key, n) for key, n in calls.items()), key=lambda kv: (-kv[1], kv[0]))))
+    record_property("figure:noop_calls_by_task_top20", dict(sorted(by_task.items(), key=lambda kv: -kv[1])[:20]))
     assert mutating == {}, "a no-op run should only read, but it called %s" % mutating
 
 
-def test_build_converges_with_ten_percent_of_calls_failing(emulator, clean_build, record_property):
+def _by_service(calls):
+    totals = {}
+    for (service, _), n in calls.items():
+        totals[service] = totals.get(service, 0) + n
+    return totals
+
+
+@pytest.mark.xdist_group("resilience-faults")
+def test_build_converges_with_ten_percent_of_calls_failing(emulator, request, record_property):
     emulator.reset()
     plan = FaultPlan(throttle=FAULT_RATE / 2, error=FAULT_RATE / 2, seed=20261128)
-    with _via_proxy(emulator, plan) as proxy:
-        run = run_playbook(emulator, tags=TAGS, env={"AWS_ENDPOINT_URL": proxy.endpoint})
-        record_property("figure:faulty_build_calls", sum(proxy.calls.values()))
-        record_property("figure:faults_injected", dict(proxy.faults))
+    with FaultProxy(emulator.endpoint, plan) as proxy:
+        run = _build(emulator, env={"AWS_ENDPOINT_URL": proxy.endpoint})
+        calls, faults = sum(proxy.calls.values()), dict(proxy.faults)
     assert run.rc == 0, run.tail()
-    assert census(emulator) == clean_build["census"], "the faulty build left a different set of resources"
+    after = census(emulator)
+    expected = request.getfixturevalue("reference")["census"]  # only now: the reference may be building elsewhere
+    assert not _differences(expected, after), \
+        "the faulty build left different resources, (clean, faulty): %s" % _differences(expected, after)
+    record_property("figure:faulty_build_calls", calls)
+    record_property("figure:faults_injected", faults)
+    record_property("figure:faulty_build_census_identical", sum(after.values()))
 
 
-def _kill_at(emulator, marker, timeout=900):
-    """Start a build and SIGKILL its whole process group as soon as `marker`'s task starts."""
-    env = dict(os.environ, **emulator.aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
-    args = [os.path.join(os.path.dirname(os.sys.executable), "ansible-playbook"), "-i", "inventories/local", "site.yml"]
-    if TAGS:
-        args += ["--tags", TAGS]
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    deadline = time.time() + timeout
-    for line in proc.stdout:
-        if line.startswith("TASK [") and marker in line:
-            time.sleep(0.5)  # let the task's first API calls go out, as a real interruption would
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-        assert time.time() < deadline, "marker %r never reached" % marker
-    proc.wait()
-    return proc.returncode
+class _StreamedBuild:
+    """ansible-playbook site.yml against `endpoint` (a proxy), in a process group of its own so that it can be
+    killed whole, its output read line by line while it runs."""
+
+    def __init__(self, emulator, endpoint):
+        env = dict(os.environ, **emulator.aws_env)
+        env.update(AWS_ENDPOINT_URL=endpoint, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1",
+                   ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
+        self.args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/local",
+                     "site.yml"] + (["--tags", TAGS] if TAGS else [])
+        self.proc = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                     text=True, start_new_session=True)
+        self.output = []
+        self.deadline = time.time() + RUN_TIMEOUT
+
+    def lines(self):
+        for line in self.proc.stdout:
+            self.output.append(line)
+            yield line
+            if time.time() > self.deadline:
+                self.kill()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def finish(self):
+        self.proc.wait()
+        return PlaybookRun(args=self.args, rc=self.proc.returncode, stdout="".join(self.output), stderr="")
 
 
-@pytest.mark.parametrize("marker", KILL_POINTS)
-def test_killed_build_reruns_to_the_same_resources(emulator, clean_build, marker, record_property):
-    tasks = [line for line in clean_build["stdout"].splitlines() if line.startswith("TASK [")]
-    assert any(marker in task for task in tasks), "no task named like %r any more: update KILL_POINTS_BY_TAG" % marker
+def _task_of(line):
+    return line[6:].split("]", 1)[0] if line.startswith("TASK [") else None
+
+
+def _kill_at(emulator, marker, operation):
+    """Start a build through a proxy and SIGKILL its whole process group the moment the emulator has carried out
+    the first `operation` call made after `marker`'s task started. Returns the build's exit status."""
+    armed, killed, state = threading.Event(), threading.Event(), {}
+
+    def after_forward(call):
+        if armed.is_set() and not killed.is_set() and call[1] == operation:
+            state["build"].kill()
+            killed.set()
+        return killed.is_set()  # the killed run never hears back
+
+    with FaultProxy(emulator.endpoint, FaultPlan(), after_forward=after_forward) as proxy:
+        state["build"] = build = _StreamedBuild(emulator, proxy.endpoint)
+        for line in build.lines():
+            task = _task_of(line)
+            if task and armed.is_set() and not killed.is_set():
+                break  # the marker's task ended without the call: not the interruption asked for
+            if task and marker in task:
+                armed.set()
+        build.kill()
+        run = build.finish()
+    assert killed.is_set(), "no %s call in task %r (task reached: %s):\n%s" % (
+        operation, marker, armed.is_set(), run.tail())
+    return run.rc
+
+
+@pytest.mark.parametrize("chain", [pytest.param(chain, marks=pytest.mark.xdist_group("resilience-kill-%d" % chain))
+                                   for chain in sorted(CHAINS)])
+def test_builds_killed_mid_call_rerun_to_the_same_resources(emulator, request, chain, record_property):
+    """A fresh build killed at each point of the chain in turn, then rerun: the rerun must converge to exactly the
+    clean build's resources (nothing duplicated: NAT gateways, Elastic IPs, load balancers, task definitions...)."""
     emulator.reset()
-    assert _kill_at(emulator, marker) == -signal.SIGKILL
-    rerun = run_playbook(emulator, tags=TAGS)
+    for marker, operation in CHAINS[chain]:
+        assert _kill_at(emulator, marker, operation) == -signal.SIGKILL
+    rerun = _build(emulator)
     assert rerun.rc == 0, rerun.tail()
-    assert census(emulator) == clean_build["census"], "killed at %r, the rerun left different resources" % marker
-    record_property("figure:killed_and_rerun_identical", marker)
+    after = census(emulator)
+    expected = request.getfixturevalue("reference")["census"]
+    assert not _differences(expected, after), \
+        "killed and rerun, (clean, after) counts differ: %s" % _differences(expected, after)
+    record_property("figure:killed_and_rerun_identical_chain_%d" % chain,
+                    ["%s after %s" % point for point in CHAINS[chain]])

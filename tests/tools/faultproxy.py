@@ -8,7 +8,9 @@ AWS. This proxy sits between the AWS clients and moto and, per request, at the c
   - closes the connection without answering,
   - delays the request,
 and forwards everything else untouched. Faults are decided *before* forwarding, so a failed call has no side
-effect on the emulator, as with real throttling. It counts every AWS API call by service and operation.
+effect on the emulator, as with real throttling. It counts every AWS API call by service and operation, and can
+hand each forwarded call to an `after_forward` hook which may swallow the answer: the way tests interrupt a run
+right after AWS acted on a call but before the caller learnt the result (the worst moment for idempotency).
 
     python -m tests.tools.faultproxy --target http://127.0.0.1:5001 --port 5101 --throttle 0.05 --error 0.05
 """
@@ -59,15 +61,31 @@ def operation_of(headers, path, body):
     target = headers.get("X-Amz-Target")
     if target:
         return service, target.split(".")[-1]
-    if body:
+    path_only = urllib.parse.urlsplit(path).path
+    if "/operation/" in path_only:  # smithy-rpc-v2-cbor (CloudWatch): /service/<Service>/operation/<Operation>
+        return service, path_only.rsplit("/operation/", 1)[1]
+    if body and not _is_cbor(headers, path):
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
         if "Action" in form:
             return service, form["Action"][0]
     return service, "%s %s" % (headers.get("X-Proxy-Method", ""), urllib.parse.urlsplit(path).path)
 
 
+def _is_cbor(headers, path):
+    return "/operation/" in path or any(k.lower() == "smithy-protocol" for k in headers)
+
+
+def _cbor_text(value):
+    data = value.encode()
+    head = bytes([0x60 + len(data)]) if len(data) < 24 else bytes([0x78, len(data)])
+    return head + data
+
+
 def error_response(headers, body, code, message, status):
     """Body, content type and extra headers of an AWS error in the protocol the request used."""
+    if _is_cbor(headers, ""):  # a two-entry CBOR map, as smithy-rpc-v2-cbor services answer errors
+        payload = bytes([0xa2]) + _cbor_text("__type") + _cbor_text(code) + _cbor_text("message") + _cbor_text(message)
+        return payload, "application/cbor", {"smithy-protocol": "rpc-v2-cbor"}
     if headers.get("X-Amz-Target") or "json" in headers.get("Content-Type", ""):
         payload = json.dumps({"__type": code, "message": message}).encode()
         return payload, "application/x-amz-json-1.1", {"x-amzn-ErrorType": code}
@@ -84,9 +102,11 @@ def error_response(headers, body, code, message, status):
 class FaultProxy:
     """Run the proxy in a background thread: `with FaultProxy(target, plan) as proxy: proxy.endpoint`."""
 
-    def __init__(self, target, plan=None, port=0):
+    def __init__(self, target, plan=None, port=0, after_forward=None):
         self.target = urllib.parse.urlsplit(target)
         self.plan = plan or FaultPlan()
+        # after_forward((service, operation)) -> True drops the emulator's answer: the call took effect unseen.
+        self.after_forward = after_forward
         self.calls = collections.Counter()
         self.faults = collections.Counter()
         self._lock = threading.Lock()
@@ -129,8 +149,9 @@ class FaultProxy:
                 headers = dict(self.headers)
                 headers["X-Proxy-Method"] = self.command
                 fault, pause = proxy.plan.draw(self.path)
+                operation = operation_of(headers, self.path, body)
                 if not self.path.startswith(proxy.plan.exempt):
-                    proxy._record(operation_of(headers, self.path, body), fault)
+                    proxy._record(operation, fault)
                 if fault == "drop":
                     self.close_connection = True
                     self.connection.close()
@@ -149,9 +170,9 @@ class FaultProxy:
                     return
                 if fault == "delay":
                     time.sleep(pause)
-                self._forward(body)
+                self._forward(body, operation)
 
-            def _forward(self, body):
+            def _forward(self, body, operation):
                 conn = http.client.HTTPConnection(proxy.target.hostname, proxy.target.port, timeout=300)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -160,6 +181,10 @@ class FaultProxy:
                     payload = response.read()
                 finally:
                     conn.close()
+                if proxy.after_forward and proxy.after_forward(operation):
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
