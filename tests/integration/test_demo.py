@@ -4,8 +4,10 @@ and the environment it leaves is converged (a second site.yml run changes nothin
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import boto3
@@ -17,16 +19,15 @@ VENV = str(REPO / ".venv") if (REPO / ".venv" / "bin" / "python").exists() else 
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    base = tmp_path_factory.mktemp("fresh")
+def demo():
     # The local stack's PostgreSQL servers run as the postgres user, who must traverse down to the clone's
-    # .local-stack; pytest's temporary directories are private to root.
-    for directory in [base, *base.parents]:
-        if directory == directory.parent or str(directory) == "/tmp":
-            break
-        directory.chmod(directory.stat().st_mode | 0o011)
+    # .local-stack. Not under pytest's base directory: every pytest session that starts (xdist workers, other
+    # runs on the machine) makes that directory private to root again, so a chmod there does not last.
+    base = Path(tempfile.mkdtemp(prefix="lwo-demo-"))
+    base.chmod(0o711)
     clone = base / "lifeworld"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
+    clone.chmod(clone.stat().st_mode | 0o011)
     # The clone has no .venv of its own, so the local stack is pointed at the shared one too: otherwise
     # scripts/local-stack falls back to the python3 on PATH, whose moto is not the pinned one (5.2.1 on this
     # machine drops MonitoringInterval when an RDS instance is created and reports TTL 0 on alias records, so a
@@ -44,6 +45,7 @@ def demo(tmp_path_factory):
     stack_env = dict(line.split(" ", 1)[1].split("=", 1) for line in exports if line.startswith("export "))
     yield clone, env, stack_env, proc
     subprocess.run(["scripts/local-stack", "down"], cwd=clone, env=env, capture_output=True, check=False)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_make_demo_succeeds_on_a_fresh_clone(demo):
