@@ -16,8 +16,10 @@ import pytest
 from . import harness
 from .harness import api_calls_seen, run_playbook
 
-# The modules sharing one site build run on one xdist worker, one after the other.
-pytestmark = pytest.mark.xdist_group(getattr(harness, "SITE_GROUP", "site"))
+# The modules sharing one site build run on one xdist worker, one after the other. The first test may have to
+# wait for that build: on a loaded 2-core machine it took 28 minutes, past pytest.ini's 30-minute default once the
+# export runs were added.
+pytestmark = [pytest.mark.xdist_group(getattr(harness, "SITE_GROUP", "site")), pytest.mark.timeout(3600)]
 
 PREFIX = "life-world-os-local"
 SUFFIX = "local"
