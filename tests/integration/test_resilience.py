@@ -135,8 +135,7 @@ def test_build_converges_with_ten_percent_of_calls_failing(emulator, request, re
 
 
 class _StreamedBuild:
-    """ansible-playbook site.yml against `endpoint` (a proxy), in a process group of its own so that it can be
-    killed whole, its output read line by line while it runs."""
+    """ansible-playbook site.yml against `endpoint` (a proxy), its output read line by line while it runs."""
 
     def __init__(self, emulator, endpoint):
         env = dict(os.environ, **emulator.aws_env)
@@ -157,12 +156,35 @@ class _StreamedBuild:
                 self.kill()
 
     def kill(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        """SIGKILL the run and everything it started. Ansible's workers detach into sessions of their own
+        (os.setsid), so the process group alone would leave the running module alive to carry on and retry."""
+        for pid in [self.proc.pid] + _descendants(self.proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def finish(self):
         self.proc.wait()
         return PlaybookRun(args=self.args, rc=self.proc.returncode, stdout="".join(self.output), stderr="")
+
+
+def _descendants(pid):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry, encoding="utf-8") as stat:
+                    ppid = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 def _task_of(line):
