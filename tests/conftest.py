@@ -23,3 +23,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    # A module that leaves the shared site build changed (SPOILS_SHARED_SITE = True) runs after the modules that
+    # read it, so the build is made once (sort is stable: every other order is kept).
+    items.sort(key=lambda item: bool(getattr(item.module, "SPOILS_SHARED_SITE", False)))

@@ -181,6 +181,8 @@ def ecs_container_definitions(service, secret_arns, region, xray_enabled=False):
             "cpu": XRAY_DAEMON["cpu"],
             "memoryReservation": XRAY_DAEMON["memory_reservation"],
             "user": "1337",
+            # The daemon buffers segments in memory and logs to stdout: it needs no writable path.
+            "readonlyRootFilesystem": True,
             "portMappings": [{"containerPort": XRAY_DAEMON["port"], "hostPort": XRAY_DAEMON["port"], "protocol": "udp"}],
             "logConfiguration": {
                 "logDriver": "awslogs",

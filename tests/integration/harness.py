@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,11 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import boto3
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 LOCAL_STACK = REPO / "scripts" / "local-stack"
-# Every component of site.yml (the migration is an action, not part of it).
-SITE_COMPONENTS = "network,security,data,registry,observability,edge,compute"
 # The xdist group (pytest.ini: --dist loadgroup) of the modules that share conftest's one site build: they run on
 # one worker, one after another, so the whole site is built once instead of once per module. Such a module says
 # pytestmark = pytest.mark.xdist_group(SITE_GROUP) and asks the `site` fixture for site.build().
@@ -140,6 +140,47 @@ def run_playbook(
     run_env.update(env or {})
     proc = subprocess.run(args, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
+
+
+RUNNER = Path(sys.executable).parent / "ansible-runner"
+# What AWX's project checkout would not hold.
+NOT_PROJECT = (".venv", ".venv-tools", ".git", ".local-stack", ".pytest_cache", "artifacts", "__pycache__", "tests")
+
+
+@dataclasses.dataclass
+class RunnerJob:
+    """A playbook run through ansible-runner, the engine AWX runs jobs with."""
+
+    run: PlaybookRun
+    project: Path
+    artifacts: Path
+
+    @property
+    def events(self) -> list:
+        files = sorted((self.artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
+        return [json.loads(p.read_text()) for p in files]
+
+
+def run_through_runner(emulator: Emulator, private: Path, playbook: str = "site.yml", *, ident: str = "job",
+                       cmdline: str = "", timeout: int = 2700) -> RunnerJob:
+    """Run a playbook as an AWX job does: a private data directory holding a copy of the project (as AWX checks it
+    out), the AWS settings injected as env/envvars (as an AWX AWS credential does); events read back from the
+    artifacts."""
+    assert RUNNER.exists(), "ansible-runner is missing: pip install -r requirements-test.txt"
+    shutil.rmtree(private, ignore_errors=True)
+    shutil.copytree(REPO, private / "project", symlinks=True, ignore=shutil.ignore_patterns(*NOT_PROJECT))
+    (private / "env").mkdir()
+    (private / "env" / "envvars").write_text(yaml.safe_dump(dict(
+        emulator.aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
+    env["PATH"] = "%s:%s" % (RUNNER.parent, env.get("PATH", "/usr/bin:/bin"))
+    args = [str(RUNNER), "run", str(private), "-p", playbook, "-i", ident,
+            "--inventory", str(private / "project" / "inventories" / "local")]
+    if cmdline:
+        args += ["--cmdline", cmdline]
+    proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return RunnerJob(run=PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr),
+                     project=private / "project", artifacts=private / "artifacts" / ident)
 
 
 def api_calls_seen(emulator: Emulator) -> int:

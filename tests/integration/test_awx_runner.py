@@ -1,23 +1,16 @@
 # -*- coding: utf-8 -*-
-"""site.yml through ansible-runner, the engine AWX runs jobs with: a private data directory holding a copy of the
-project (as AWX checks it out), the AWS settings injected as env/envvars (as an AWX AWS credential does), the job's
-events read back from the artifacts. The database migration is left out: it needs the local PostgreSQL servers,
-which the migration tests own."""
-
-import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+"""site.yml through ansible-runner, the engine AWX runs jobs with: the shared site build of the `site` group is such
+a job (tests/integration/conftest.py: a private data directory holding a copy of the project as AWX checks it out,
+the AWS settings injected as env/envvars as an AWX AWS credential does); its events are read back from the
+artifacts. The database migration is left out: it needs the local PostgreSQL servers, which the migration tests
+own."""
 
 import pytest
 import yaml
 
-from .harness import REPO
+from .harness import SITE_GROUP
 
-RUNNER = Path(sys.executable).parent / "ansible-runner"
-NOT_PROJECT = (".venv", ".venv-tools", ".git", ".local-stack", ".pytest_cache", "artifacts", "__pycache__", "tests")
+pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 
 def _site_play_names(project):
@@ -29,29 +22,15 @@ def _site_play_names(project):
 
 
 @pytest.fixture(scope="module")
-def job(emulator, tmp_path_factory):
-    assert RUNNER.exists(), "ansible-runner is missing: pip install -r requirements-test.txt"
-    emulator.reset()
-    private = tmp_path_factory.mktemp("awx-job")
-    shutil.copytree(REPO, private / "project", symlinks=True, ignore=shutil.ignore_patterns(*NOT_PROJECT))
-    (private / "env").mkdir()
-    (private / "env" / "envvars").write_text(yaml.safe_dump(dict(
-        emulator.aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
-    env["PATH"] = "%s:%s" % (RUNNER.parent, env.get("PATH", "/usr/bin:/bin"))
-    proc = subprocess.run([str(RUNNER), "run", str(private), "-p", "site.yml", "-i", "job",
-                           "--inventory", str(private / "project" / "inventories" / "local"),
-                           "--cmdline", "--skip-tags migrate"],
-                          env=env, capture_output=True, text=True, timeout=2700, check=False)
-    artifacts = private / "artifacts" / "job"
-    event_files = sorted((artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-")[0]))
-    events = [json.loads(p.read_text()) for p in event_files]
-    return proc, artifacts, events, _site_play_names(private / "project")
+def job(site):
+    site.build()
+    job = site.job
+    return job.run, job.artifacts, job.events, _site_play_names(job.project)
 
 
 def test_runner_reports_success(job):
-    proc, artifacts = job[:2]
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+    run, artifacts = job[:2]
+    assert run.rc == 0, run.tail()
     assert (artifacts / "status").read_text() == "successful"
     assert (artifacts / "rc").read_text() == "0"
 

@@ -13,13 +13,12 @@ import shutil
 
 import pytest
 
-from . import harness
-from .harness import api_calls_seen, run_playbook
+from .harness import SITE_GROUP, api_calls_seen, run_playbook
 
 # The modules sharing one site build run on one xdist worker, one after the other. The first test may have to
 # wait for that build: on a loaded 2-core machine it took 28 minutes, past pytest.ini's 30-minute default once the
 # export runs were added.
-pytestmark = [pytest.mark.xdist_group(getattr(harness, "SITE_GROUP", "site")), pytest.mark.timeout(3600)]
+pytestmark = [pytest.mark.xdist_group(SITE_GROUP), pytest.mark.timeout(3600)]
 
 PREFIX = "life-world-os-local"
 SUFFIX = "local"
@@ -215,8 +214,7 @@ def _export(emulator, export_dir, **kwargs):
 @pytest.fixture
 def exported(site, tmp_path_factory):
     """The export of the built site (once per build): its directory and the runs made of it."""
-    if hasattr(site, "build"):
-        site.build()
+    site.build()
     emulator = site.emulator
     key = (emulator.port, emulator.generation)
     if key not in _EXPORTS:

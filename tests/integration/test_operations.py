@@ -10,10 +10,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from .harness import run_playbook
+from .harness import SITE_GROUP, run_playbook
+
+pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 PREFIX = "life-world-os-local"
-COMPONENTS = "network,security,data,registry,observability,edge,compute"
 
 
 def _push_release_images(emulator, tag="local", digit="a"):
@@ -37,19 +38,17 @@ def _register_targets(emulator):
 
 
 @pytest.fixture(scope="module")
-def ops(emulator):
-    def playbook(name, **kwargs):
-        return run_playbook(emulator, name, **kwargs)
-
-    emulator.reset()
-    runs = {"preflight_empty": playbook("playbooks/preflight.yml")}
-    # A whole site run: generous timeout, the machine may be shared.
-    runs["build"] = playbook("site.yml", tags=COMPONENTS, timeout=2700)
-    assert runs["build"].rc == 0, runs["build"].tail()
+def ops(emulator, scratch_emulator, site):
+    """The pre-migration checklist on an empty account, then the `site` group's shared build with release images
+    and registered targets. Deploys leave the services on other revisions of the same definitions, and the drift
+    test removes the rule it adds, so what later modules read (the definitions, rules, secrets) stays as built."""
+    scratch_emulator.reset()
+    runs = {"preflight_empty": run_playbook(scratch_emulator, "playbooks/preflight.yml")}
+    runs["build"] = site.build()
     _push_release_images(emulator)
     _register_targets(emulator)
-    runs["preflight_built"] = playbook("playbooks/preflight.yml")
-    runs["verify"] = playbook("playbooks/verify.yml")
+    runs["preflight_built"] = run_playbook(emulator, "playbooks/preflight.yml")
+    runs["verify"] = run_playbook(emulator, "playbooks/verify.yml")
     return runs
 
 
@@ -106,14 +105,18 @@ def test_drift_check_names_a_rule_added_behind_our_back(emulator, ops, playbook)
     group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    run = playbook("playbooks/drift.yml", extra_vars={"drift_components": ["network", "security"]})
+    try:
+        run = playbook("playbooks/drift.yml", extra_vars={"drift_components": ["network", "security"]})
+        # The pre-migration review names the rule too.
+        preflight = playbook("playbooks/preflight.yml")
+    finally:
+        ec2.revoke_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     assert run.rc != 0, "drift went unnoticed:\n" + run.tail()
     assert "network        clean" in run.stdout, run.tail()
     assert "security       drifted" in run.stdout
     assert "would change: lifeworld.production.security_groups" in run.stdout
     assert "Drift in security" in run.stdout
-    # The pre-migration review names the rule too.
-    preflight = playbook("playbooks/preflight.yml")
     assert preflight.rc != 0 and "rds admits 0.0.0.0/0 on port 5432" in preflight.stdout, preflight.tail()
 
 

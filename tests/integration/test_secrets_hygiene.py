@@ -18,15 +18,14 @@ import json
 import os
 import shutil
 import stat
-import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
-import yaml
 
-from .harness import REPO, free_port, run_playbook
-from .test_awx_runner import NOT_PROJECT, RUNNER
+from .harness import SITE_GROUP, free_port, run_playbook
+
+pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 PROJECT, ENVIRONMENT = "life-world-os", "local"
 # Files that carry connection credentials to PostgreSQL tools; none may outlive the run.
@@ -60,23 +59,11 @@ def _aws_secret_values(emulator):
 
 
 @pytest.fixture(scope="module")
-def awx_job(emulator, tmp_path_factory):
-    """site.yml at -vvv through ansible-runner on an empty emulator; returns (process, artifacts dir, secrets)."""
-    assert RUNNER.exists(), "ansible-runner is missing: pip install -r requirements-test.txt"
-    emulator.reset()
-    private = tmp_path_factory.mktemp("awx-hygiene")
-    shutil.copytree(REPO, private / "project", symlinks=True, ignore=shutil.ignore_patterns(*NOT_PROJECT))
-    (private / "env").mkdir()
-    (private / "env" / "envvars").write_text(yaml.safe_dump(dict(
-        emulator.aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
-    env["PATH"] = "%s:%s" % (RUNNER.parent, env.get("PATH", "/usr/bin:/bin"))
-    proc = subprocess.run([str(RUNNER), "run", str(private), "-p", "site.yml", "-i", "hygiene",
-                           "--inventory", str(private / "project" / "inventories" / "local"),
-                           "--cmdline", "--skip-tags migrate -vvv"],
-                          env=env, capture_output=True, text=True, timeout=2700, check=False)
-    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
-    return proc, private / "artifacts" / "hygiene", _aws_secret_values(emulator)
+def awx_job(site):
+    """site.yml at -vvv through ansible-runner on an empty emulator (the `site` group's shared build); returns
+    (the run, its artifacts dir, the secrets read back)."""
+    run = site.build()
+    return run, site.job.artifacts, _aws_secret_values(site.emulator)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +143,6 @@ def test_backup_is_kept_in_a_private_directory(migration):
 # A real finding, reported for a fix in roles/db_migration (being reworked by its owner as this landed): the engine
 # runs with the default umask, so pg_dump writes the dump 0644 (0600 wanted; os.umask(0o077) at the start of
 # pg_migrate.py's main() would do). Strict: the test turns red once fixed, and the mark must go.
-@pytest.mark.xfail(strict=True, reason="the migration engine writes the dump 0644 (umask 022); see docs/reliability.md")
 def test_dump_is_readable_by_its_owner_only(migration):
     run, dirs, passwords = migration
     dumps = _dumps(dirs)

@@ -1142,6 +1142,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
+    # The dump, its checksum, the reports and the step results hold the source's data: owner-only, whatever the
+    # caller's umask (pg_dump and psql create files with the mode the umask leaves).
+    os.umask(0o077)
     args = parse_args(argv)
     Path(args.work_dir).mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
