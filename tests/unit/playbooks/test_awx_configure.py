@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parents[3]
 PLAYBOOK = REPO / "playbooks" / "awx_configure.yml"
 BIN = Path(sys.executable).parent
 COMPONENT_TAGS = ["network", "security", "data", "registry", "observability", "edge", "compute", "migrate"]
-OPERATIONS = ["site", "deploy", "rollback", "migrate", "dr_drill", "drift"]
+OPERATIONS = ["site", "deploy", "rollback", "migrate", "dr_drill", "drift", "cutover", "hardening"]
 
 
 class _SpecCaptured(Exception):
@@ -146,9 +146,10 @@ def test_expected_objects_are_configured(invocations):
         assert templates[prefix + "deploy"]["survey_spec"] == survey
     assert by_module["awx.awx.inventory_source"][0]["source_path"] == "inventories/production"
     schedules = {p["name"]: p for p in by_module["awx.awx.schedule"]}
-    assert {s["unified_job_template"] for s in schedules.values()} == {prefix + "drift", prefix + "dr_drill"}
+    assert {s["unified_job_template"] for s in schedules.values()} == {prefix + "drift", prefix + "dr_drill", prefix + "hardening"}
     assert {"drift", "dr_drill"} <= set(present)
     assert "FREQ=DAILY" in schedules[prefix + "nightly drift check"]["rrule"]
+    assert "FREQ=DAILY" in schedules[prefix + "nightly hardening check"]["rrule"]
     assert "FREQ=WEEKLY" in schedules[prefix + "weekly DR drill"]["rrule"]
     for schedule in schedules.values():
         assert schedule["unified_job_template"] in templates
