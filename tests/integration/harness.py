@@ -7,6 +7,7 @@ tests never touch a developer's running stack and parallel sessions never collid
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,6 +16,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -181,6 +183,32 @@ def run_through_runner(emulator: Emulator, private: Path, playbook: str = "site.
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return RunnerJob(run=PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr),
                      project=private / "project", artifacts=private / "artifacts" / ident)
+
+
+@contextlib.contextmanager
+def private_postgres(prefix: str):
+    """A private pair of local-stack PostgreSQL servers (source seeded at a tenth of the sample, to keep tests
+    quick) on free ports; yields their state directory (scripts/local_stack/postgres.py reads it)."""
+    from scripts.local_stack import postgres  # pylint: disable=import-outside-toplevel
+
+    # Under /tmp directly: the postgres OS user must traverse every parent (pytest's tmp root is 0700).
+    state_dir = Path(tempfile.mkdtemp(prefix=prefix))
+    state_dir.chmod(0o711)
+    settings = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port()),
+                "LWO_PG_SEED_SCALE": "0.1"}
+    saved = {key: os.environ.get(key) for key in settings}
+    os.environ.update(settings)
+    try:
+        postgres.up(state_dir)
+        yield state_dir
+    finally:
+        postgres.down(state_dir)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def api_calls_seen(emulator: Emulator) -> int:

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 import pytest
+
+from ..harness import private_postgres
 
 ROOT = Path(__file__).resolve().parents[3]
 if str(ROOT) not in sys.path:
@@ -24,12 +23,6 @@ if str(ROOT) not in sys.path:
 DATASET = Path(__file__).with_name("rich_dataset.sql")
 PLAYBOOK = ROOT / "playbooks" / "migrate_database.yml"
 ANSIBLE_PLAYBOOK = ROOT / ".venv" / "bin" / "ansible-playbook"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -70,29 +63,12 @@ class Stack:
 def stack():
     from scripts.local_stack import postgres
 
-    # Under /tmp directly: the postgres OS user must traverse every parent (pytest's tmp root is 0700).
-    state_dir = Path(tempfile.mkdtemp(prefix="lwo-migration-test-"))
-    state_dir.chmod(0o711)
     # A tenth of the local-stack sample keeps the module quick; the rich dataset carries the variety.
-    settings = {"LWO_PG_SOURCE_PORT": str(free_port()), "LWO_PG_TARGET_PORT": str(free_port()),
-                "LWO_PG_SEED_SCALE": "0.1"}
-    saved = {key: os.environ.get(key) for key in settings}
-    os.environ.update(settings)
-    try:
-        postgres.up(state_dir)
-        env = postgres.env_exports(state_dir)
-        stack = Stack(state_dir, env)
+    with private_postgres("lwo-migration-test-") as state_dir:
+        stack = Stack(state_dir, postgres.env_exports(state_dir))
         with stack.connect("source") as conn:
             conn.execute(DATASET.read_text().replace("\\set ON_ERROR_STOP on\n", ""))
         yield stack
-    finally:
-        postgres.down(state_dir)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        shutil.rmtree(state_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
