@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 import pytest
 
-from .harness import Emulator, run_through_runner
+from .harness import Emulator, run_playbook, run_through_runner
 
 
 @pytest.fixture(scope="session")
