@@ -38,10 +38,10 @@ system-packages:
 postgres: system-packages
 
 stack-up: venv postgres
-	@scripts/local-stack up
+	@LWO_PYTHON=$(abspath $(PY)) scripts/local-stack up
 
 stack-down:
-	@scripts/local-stack down
+	@LWO_PYTHON=$(abspath $(PY)) scripts/local-stack down
 
 # The migration is its own step (never part of site.yml, which AWX re-runs): the first demo migrates, later
 # demos verify the migrated database again.
