@@ -30,8 +30,8 @@ options:
       - The AWS account ID of the registry. Defaults to the caller's account.
     type: str
 notes:
-  - O(tags) is required here (a tags module with nothing to set would be a no-op); O(purge_tags=true) removes
-    tags that are not listed.
+  - Without O(tags) the module only reports each repository's tags; O(purge_tags=true) removes tags that are
+    not listed in O(tags).
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -111,7 +111,7 @@ def main():
     argument_spec = dict(
         repository_names=dict(type="list", elements="str", required=True, aliases=["repositories"]),
         registry_id=dict(type="str"),
-        tags=dict(type="dict", required=True, aliases=["resource_tags"]),
+        tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)

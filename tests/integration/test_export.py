@@ -134,7 +134,10 @@ def _tags(tags):
 def mismatches(emulator, export_dir):
     """Every difference between the exported files and the emulator's resources; empty when they agree."""
     resolver, found = Resolver(emulator), []
-    read = lambda path: resolver.resolve(json.loads((export_dir / path).read_text()))  # noqa: E731
+
+    def read(path):
+        return resolver.resolve(json.loads((export_dir / path).read_text()))
+
     ecs = emulator.client("ecs")
     scaling = emulator.client("application-autoscaling")
     for name in SERVICES:

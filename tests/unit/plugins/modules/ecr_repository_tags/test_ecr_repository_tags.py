@@ -51,3 +51,9 @@ def test_check_mode_reports_and_changes_nothing(ecr, run_module):
 def test_missing_repository_fails_naming_it(ecr, run_module):
     result = run_module(ecr_repository_tags, {"repository_names": ["life-world-os/nope"], "tags": {"A": "b"}})
     assert result.get("failed") and "life-world-os/nope does not exist" in result["msg"]
+
+
+def test_without_tags_only_reports(ecr, run_module):
+    result = run_module(ecr_repository_tags, {"repository_names": REPOS})
+    assert result["changed"] is False
+    assert [r["tags"] for r in result["repositories"]] == [{"Owner": "someone"}] * 2
