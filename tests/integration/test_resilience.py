@@ -112,8 +112,8 @@ def test_noop_run_describes_rather_than_rebuilds(emulator, reference, worker_id,
 
 def _by_service(calls):
     totals = {}
-    for (service, _), n in calls.items():
-        totals[service] = totals.get(service, 0) + n
+    for key, n in calls.items():
+        totals[key[0]] = totals.get(key[0], 0) + n
     return totals
 
 

@@ -9,8 +9,8 @@ from ansible_collections.lifeworld.production.plugins.filter import export as e
 
 SERVICE = {"name": "backend", "family": "p-backend", "image": "1.dkr.ecr.r.amazonaws.com/p/backend:prod", "port": "3001",
            "cpu": 512, "memory": 1024, "environment": {"NODE_ENV": "production"},
-           "secrets": [{"name": "JWT_SECRET", "secret": "jwt-secret"}, {"name": "DB_PASSWORD", "secret": "db-master",
-                                                                      "json_key": "password"}],
+           "secrets": [{"name": "JWT_SECRET", "secret": "jwt-secret"},
+                       {"name": "DB_PASSWORD", "secret": "db-master", "json_key": "password"}],
            "user": "1000:1000", "readonly_root_filesystem": True, "writable_paths": ["/tmp"],
            "health_check_command": "true", "health_check_start_period": 60, "log_group": "/ecs/p/backend",
            "target_group": "p-be", "xray_image": "x"}
