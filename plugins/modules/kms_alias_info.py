@@ -13,7 +13,7 @@ description:
   - Looks several KMS aliases up at once and returns, for each, the ARN and state of its key.
   - Costs one C(ListAliases) (paginated) for all the aliases and one C(DescribeKey) for each alias found.
     M(amazon.aws.kms_key_info) reads every matched key's policy, grants, rotation status and tags as well (six more
-    calls a key, and the permissions for them): too much for the lookups every role makes on every run, which the
+    calls a key, and the permissions for them), too much for the lookups every role makes on every run, which the
     no-op figure in docs/reliability.md counts.
   - A key pending deletion or disabled counts as missing, as it does for M(amazon.aws.kms_key_info), since no
     service can encrypt with it.

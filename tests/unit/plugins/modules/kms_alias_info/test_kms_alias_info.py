@@ -22,7 +22,7 @@ def kms(aws):
 
 
 def test_resolves_each_alias_as_given_and_names_the_missing(kms, run_module):
-    _, keys = kms
+    keys = kms[1]
     result = run_module(kms_alias_info, {"aliases": ["alias/lwo-rds", "lwo-secrets", "alias/lwo-nope", "lwo-old"]})
     assert result["changed"] is False
     assert result["key_arns"] == {"alias/lwo-rds": keys["rds"], "lwo-secrets": keys["secrets"]}
@@ -33,13 +33,13 @@ def test_resolves_each_alias_as_given_and_names_the_missing(kms, run_module):
 
 
 def test_check_mode_answers_the_same(kms, run_module):
-    _, keys = kms
+    keys = kms[1]
     result = run_module(kms_alias_info, {"aliases": ["alias/lwo-rds"]}, check_mode=True)
     assert result["key_arns"] == {"alias/lwo-rds": keys["rds"]} and result["missing"] == []
 
 
 def test_costs_one_listing_and_one_describe_per_alias_found(kms):
-    client, _ = kms
+    client = kms[0]
     calls = collections.Counter()
     client.meta.events.register("before-call.kms.*", lambda model, **kw: calls.update([model.name]))
     kms_alias_info.resolve(client, ["alias/lwo-rds", "alias/lwo-secrets", "alias/lwo-nope"])
