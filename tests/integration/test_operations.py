@@ -6,9 +6,12 @@ the drift check naming a security-group rule added behind the collection's back.
 import http.server
 import json
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
+
+from tests.tools.faultproxy import FaultProxy
 
 from .harness import SITE_GROUP, run_playbook
 
@@ -203,69 +206,25 @@ def test_rollback_to_a_named_revision(emulator, ops, playbook):
     assert _revisions(emulator) == {"backend": PREFIX + "-backend:1", "frontend": PREFIX + "-frontend:1"}
 
 
-class _FailingTasksProxy:
-    """Between the playbook and the emulator: DescribeServices answers as ECS does when a new revision's tasks cannot
-    start (the emulator runs no tasks, and MOTO_ECS_SERVICE_FAILED_TASKS only marks the deployment a service is
-    created with, never the one an update starts). A service on a revision outside ``healthy`` gets a PRIMARY
-    deployment of that revision with 0 running and one more failed task per poll, the old deployment still ACTIVE,
-    and a service event saying why the task stopped. Every other call passes through untouched.
-    ``with _FailingTasksProxy(emulator.endpoint, healthy) as proxy: ... proxy.endpoint``."""
+class _FailingTasks:
+    """A FaultProxy rewrite: DescribeServices answers as ECS does when a new revision's tasks cannot start (the
+    emulator runs no tasks, and MOTO_ECS_SERVICE_FAILED_TASKS only marks the deployment a service is created with,
+    never the one an update starts). A service on a revision outside ``healthy`` gets a PRIMARY deployment of that
+    revision with 0 running and one more failed task per poll, the old deployment still ACTIVE, and a service event
+    saying why the task stopped. Every other answer passes through untouched.
+    ``with FaultProxy(emulator.endpoint, rewrite=_FailingTasks(healthy)) as proxy: ... proxy.endpoint``."""
 
     REASON = "CannotPullContainerError: pull image manifest has been retried 5 time(s): manifest unknown"
 
-    def __init__(self, target, healthy):
-        # Imported here, so this test's additions stay at the end of the module.
-        import http.client  # pylint: disable=import-outside-toplevel
-        import urllib.parse  # pylint: disable=import-outside-toplevel
-
+    def __init__(self, healthy):
         self.healthy, self.polls, self.started = set(healthy), {}, {}
-        target = urllib.parse.urlsplit(target)
-        failing = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _relay(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
-                conn = http.client.HTTPConnection(target.hostname, target.port, timeout=300)
-                try:
-                    conn.request(self.command, self.path, body=body or None, headers=headers)
-                    response = conn.getresponse()
-                    payload, status = response.read(), response.status
-                    response_headers = [(k, v) for k, v in response.getheaders()
-                                        if k.lower() not in ("content-length", "connection", "transfer-encoding", "server", "date")]
-                finally:
-                    conn.close()
-                if status == 200 and self.headers.get("X-Amz-Target", "").endswith(".DescribeServices"):
-                    payload = json.dumps(failing.rewrite(json.loads(payload))).encode()
-                self.send_response(status)
-                for key, value in response_headers:
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _relay
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
-
-    def __enter__(self):
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def __call__(self, operation, payload):
+        if operation != ("ecs", "DescribeServices"):
+            return payload
+        return json.dumps(self.rewrite(json.loads(payload))).encode()
 
     def rewrite(self, answer):
-        import time  # pylint: disable=import-outside-toplevel
-
         now = time.time()
         for service in answer.get("services", []):
             name, definition = service["serviceName"], service.get("taskDefinition", "")
@@ -290,8 +249,8 @@ def test_deploy_whose_new_tasks_fail_to_start_rolls_back_and_fails_saying_why(em
     _push_release_images(emulator, "build-5", "e")
     before = _revisions(emulator)
     families_before = {s: int(r.rsplit(":", 1)[1]) for s, r in before.items()}
-    failing = _FailingTasksProxy(emulator.endpoint, healthy=before.values())
-    with failing as proxy:
+    failing = _FailingTasks(healthy=before.values())
+    with FaultProxy(emulator.endpoint, rewrite=failing) as proxy:
         run = playbook("playbooks/deploy.yml", env={"AWS_ENDPOINT_URL": proxy.endpoint},
                        extra_vars={"deploy_image_tag": "build-5", "deploy_health_url": "", "deploy_timeout": 600,
                                    "deploy_poll_interval": 2, "deploy_failed_task_limit": 3})

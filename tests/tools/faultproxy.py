@@ -102,11 +102,14 @@ def error_response(headers, body, code, message, status):
 class FaultProxy:
     """Run the proxy in a background thread: `with FaultProxy(target, plan) as proxy: proxy.endpoint`."""
 
-    def __init__(self, target, plan=None, port=0, after_forward=None):
+    def __init__(self, target, plan=None, port=0, after_forward=None, rewrite=None):
         self.target = urllib.parse.urlsplit(target)
         self.plan = plan or FaultPlan()
         # after_forward((service, operation)) -> True drops the emulator's answer: the call took effect unseen.
         self.after_forward = after_forward
+        # rewrite((service, operation), body) -> body replaces a successful answer: AWS answering what the emulator
+        # cannot (an ECS deployment whose tasks fail, say).
+        self.rewrite = rewrite
         self.calls = collections.Counter()
         self.faults = collections.Counter()
         self._lock = threading.Lock()
@@ -185,6 +188,8 @@ class FaultProxy:
                     self.close_connection = True
                     self.connection.close()
                     return
+                if proxy.rewrite and response.status == 200:
+                    payload = proxy.rewrite(operation, payload)
                 self.send_response(response.status)
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
