@@ -110,7 +110,7 @@ class Emulator:
         )
 
 
-def run_playbook(
+def playbook_command(
     emulator: Emulator,
     playbook: str = "site.yml",
     *,
@@ -121,9 +121,8 @@ def run_playbook(
     extra_vars: dict | None = None,
     extra_args: tuple = (),
     env: dict | None = None,
-    timeout: int = 2400,
-) -> PlaybookRun:
-    """Run ansible-playbook from the repository root, the way an operator does, against the emulator."""
+) -> tuple[list[str], dict]:
+    """The ansible-playbook command line and environment of a run against the emulator (run from REPO)."""
     args = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", inventory, playbook]
     if tags:
         args += ["--tags", tags]
@@ -140,6 +139,13 @@ def run_playbook(
     run_env.update({"ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "0",
                     "ANSIBLE_DISPLAY_TRACEBACK": "error", "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
     run_env.update(env or {})
+    return args, run_env
+
+
+def run_playbook(emulator: Emulator, playbook: str = "site.yml", *, timeout: int = 2400, **options) -> PlaybookRun:
+    """Run ansible-playbook from the repository root, the way an operator does, against the emulator (options: those
+    of playbook_command)."""
+    args, run_env = playbook_command(emulator, playbook, **options)
     proc = subprocess.run(args, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, check=False)
     return PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr)
 

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 
@@ -24,7 +23,7 @@ import pytest
 from tests.tools.faultproxy import FaultPlan, FaultProxy
 
 from .census import census
-from .harness import REPO, PlaybookRun, run_playbook
+from .harness import REPO, PlaybookRun, playbook_command, run_playbook
 
 TAGS = os.environ.get("LWO_RESILIENCE_TAGS", "network") or None
 FAULT_RATE = 0.10
@@ -138,11 +137,8 @@ class _StreamedBuild:
     """ansible-playbook site.yml against `endpoint` (a proxy), its output read line by line while it runs."""
 
     def __init__(self, emulator, endpoint):
-        env = dict(os.environ, **emulator.aws_env)
-        env.update(AWS_ENDPOINT_URL=endpoint, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", PYTHONUNBUFFERED="1",
-                   ANSIBLE_DEPRECATION_WARNINGS="0", ANSIBLE_CONFIG=str(REPO / "ansible.cfg"))
-        self.args = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventories/local",
-                     "site.yml"] + (["--tags", TAGS] if TAGS else [])
+        self.args, env = playbook_command(emulator, tags=TAGS,
+                                          env={"AWS_ENDPOINT_URL": endpoint, "PYTHONUNBUFFERED": "1"})
         self.proc = subprocess.Popen(self.args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, start_new_session=True)
         self.output = []
