@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime
 import hashlib
 import json
@@ -673,13 +674,17 @@ def build_options(args) -> str:
     return f"-c maintenance_work_mem={args.maintenance_work_mem.replace(' ', '')} -c synchronous_commit=off"
 
 
-def export_snapshot() -> tuple[psycopg.Connection, str]:
-    """A source transaction whose snapshot every reader of the copy step imports; it stays open until the end."""
+@contextlib.contextmanager
+def exported_snapshot():
+    """The id of a source snapshot every reader of the copy step imports; its transaction stays open for the block."""
     conn = connect("source")
-    conn.execute("SET idle_in_transaction_session_timeout = 0")
-    conn.autocommit = False
-    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
-    return conn, rows(conn, "SELECT pg_export_snapshot()")[0][0]
+    try:
+        conn.execute("SET idle_in_transaction_session_timeout = 0")
+        conn.autocommit = False
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        yield rows(conn, "SELECT pg_export_snapshot()")[0][0]
+    finally:
+        conn.close()
 
 
 def snapshot_connection(snapshot: str) -> psycopg.Connection:
@@ -741,7 +746,8 @@ def cmd_restore(args, snapshot: str, roles_ready=lambda: None) -> dict:
     CURRENT["step"] = "globals"
     roles_ready()
     CURRENT["step"] = "restore"
-    align_database_owner(connect("source"), tgt, superusers, master)
+    with connect("source") as src:
+        align_database_owner(src, tgt, superusers, master)
     progress.say(f"schema (pre-data) as {master}")
     run_psql_script(args, rewrite_for_master(pre, superusers, master), "schema (pre-data)")
     lap("pre_data")
@@ -782,7 +788,8 @@ def cmd_restore(args, snapshot: str, roles_ready=lambda: None) -> dict:
     lap("post_data")
     if acl_like:
         restore_acls(args, archive, acl_like, superusers, master)
-    warnings = apply_database_properties(args, connect("source"), tgt)
+    with connect("source") as src:
+        warnings = apply_database_properties(args, src, tgt)
     lap("acls_and_database_properties")
     analyze(args, progress)
     lap("analyze")
@@ -1088,11 +1095,8 @@ def copy_in_snapshot(args, snapshot: str) -> dict:
 
 
 def cmd_copy(args) -> dict:
-    exporter, snapshot = export_snapshot()
-    try:
+    with exported_snapshot() as snapshot:
         return copy_in_snapshot(args, snapshot)
-    finally:
-        exporter.close()
 
 
 def cmd_migrate(args) -> dict:
@@ -1105,15 +1109,12 @@ def cmd_migrate(args) -> dict:
     if args.write_freeze == "true":
         run_one(args, "freeze")
     CURRENT["step"] = "copy"
-    exporter, snapshot = export_snapshot()
-    try:
+    with exported_snapshot() as snapshot:
         copy = copy_in_snapshot(args, snapshot)
         save_result(args, "copy", copy)
         CURRENT["step"] = "verify"
         verification = cmd_verify(args, snapshot)
         save_result(args, "verify", verification)
-    finally:
-        exporter.close()
     return {**copy, "ok": verification["ok"], "differences": verification["differences"], "preflight": preflight,
             "verification": {k: v for k, v in verification.items() if k != "tables"}}
 
