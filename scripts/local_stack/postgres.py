@@ -184,10 +184,16 @@ def init_cluster(cluster: Cluster) -> bool:
     return True
 
 
+# The source ("current production") runs with logical decoding on, as the online migration strategy needs
+# (roles/db_migration: a replication slot and a walsender for it); on the command line so existing clusters get it.
+SOURCE_OPTIONS = "-c wal_level=logical -c max_replication_slots=10 -c max_wal_senders=10"
+
+
 def start(cluster: Cluster) -> None:
     # The port is set on the command line so a changed LWO_PG_*_PORT takes effect without a new initdb.
+    options = f"-p {cluster.port}" + (f" {SOURCE_OPTIONS}" if cluster.name == "source" else "")
     as_postgres([str(pg_bin_dir() / "pg_ctl"), "start", "-w", "-t", "60", "-D", str(cluster.data_dir),
-                 "-l", str(cluster.log_file), "-o", f"-p {cluster.port}"])
+                 "-l", str(cluster.log_file), "-o", options])
     cluster.marker.write_text(json.dumps({"port": cluster.port, "data_dir": str(cluster.data_dir)}))
 
 

@@ -1,0 +1,6 @@
+"""placeholder"""
+ONLINE_STEPS = {}
+
+
+def cmd_follow(args):
+    raise NotImplementedError
