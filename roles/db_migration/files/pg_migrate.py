@@ -24,7 +24,8 @@ from pathlib import Path
 sys.dont_write_bytecode = True
 # pylint: disable=wrong-import-position
 from pg_freeze import cmd_freeze, cmd_unfreeze  # noqa: E402
-from pg_online import ONLINE_STEPS, cmd_follow  # noqa: E402
+from pg_follow import cmd_follow  # noqa: E402
+from pg_online import ONLINE_STEPS  # noqa: E402
 from pg_preflight import cmd_preflight  # noqa: E402
 from pg_roles import cmd_globals  # noqa: E402
 from pg_session import CURRENT, StepError, exported_snapshot, load_credentials, save_result  # noqa: E402

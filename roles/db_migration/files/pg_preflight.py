@@ -93,6 +93,50 @@ def settings_the_target_refuses(src, tgt, target_is_superuser: bool) -> list[str
             "from the source with ALTER DATABASE/ROLE ... RESET): " + ", ".join(refused)]
 
 
+# Logged tables whose UPDATE/DELETE the change stream cannot identify: no primary key under the default replica
+# identity, or replica identity NOTHING.
+NO_IDENTITY_QUERY = """
+    SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind = 'r' AND c.relpersistence = 'p' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname !~ '^pg_'
+      AND (c.relreplident = 'n' OR (c.relreplident = 'd' AND NOT EXISTS (
+           SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))
+    ORDER BY 1"""
+
+
+def online_errors(src, identity_full: list[str]) -> list[str]:
+    """What the online strategy needs of the source, each error naming the setting and the fix."""
+    errors = []
+    settings = dict(rows(src, "SELECT name, setting FROM pg_settings WHERE name IN "
+                              "('wal_level', 'max_replication_slots', 'max_wal_senders')"))
+    if settings["wal_level"] != "logical":
+        errors.append(f"wal_level is {settings['wal_level']} on the source: the online strategy decodes the WAL; "
+                      "set wal_level = logical (ALTER SYSTEM SET wal_level = logical) and restart the source")
+    slots_used = rows(src, "SELECT count(*) FROM pg_replication_slots")[0][0]
+    if slots_used >= int(settings["max_replication_slots"]):
+        errors.append(f"no free replication slot on the source (max_replication_slots = "
+                      f"{settings['max_replication_slots']}, {slots_used} in use): raise max_replication_slots "
+                      "(restart) or drop an unused slot")
+    senders_used = rows(src, "SELECT count(*) FROM pg_stat_replication")[0][0]
+    if senders_used >= int(settings["max_wal_senders"]):
+        errors.append(f"no free WAL sender on the source for creating the slot (max_wal_senders = "
+                      f"{settings['max_wal_senders']}, {senders_used} in use): raise max_wal_senders (restart)")
+    if not rows(src, "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]:
+        errors.append("the source login lacks the REPLICATION privilege: ALTER ROLE <login> REPLICATION")
+    missing = [t for t in rows(src, NO_IDENTITY_QUERY) if t[0] not in identity_full]
+    if missing:
+        errors.append("tables without primary key or replica identity, whose updates and deletes the change stream "
+                      "cannot identify: " + ", ".join(t[0] for t in missing) + "; add a primary key, or list them "
+                      "in db_migration_replica_identity_full (REPLICA IDENTITY FULL for the follow), or use the "
+                      "offline strategy")
+    known = {r[0] for r in rows(src, "SELECT oid::regclass::text FROM pg_class WHERE relkind = 'r' AND "
+                                     "oid::regclass::text = ANY(%s)", (identity_full,))}
+    if set(identity_full) - known:
+        errors.append("db_migration_replica_identity_full names tables the source does not have: "
+                      + ", ".join(sorted(set(identity_full) - known)))
+    return errors
+
+
 def cmd_preflight(args) -> dict:
     progress = Progress(Path(args.work_dir), "preflight")
     errors, warnings = [], []
@@ -145,6 +189,8 @@ def cmd_preflight(args) -> dict:
         elif not master_super[0] and not available[ext] and (allowed is None or ext not in allowed):
             errors.append(f"extension {ext} is not trusted and the target login is not a superuser")
     errors += settings_the_target_refuses(src, tgt, master_super[0])
+    if args.step == "online-start":
+        errors += online_errors(src, args.replica_identity_full)
     report = unsupported_report(src, mapped_superusers(src))
     for key in ("untrusted_languages", "c_functions", "event_triggers"):
         if report[key]:

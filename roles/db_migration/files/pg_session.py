@@ -58,11 +58,12 @@ def conninfo(end: str, database: str | None = None) -> dict:
             "sslmode": str(given["sslmode"])}
 
 
-def connect(end: str, database: str | None = None, autocommit: bool = True) -> psycopg.Connection:
+def connect(end: str, database: str | None = None, autocommit: bool = True,
+            application_name: str = "lwo-db-migration", **extra) -> psycopg.Connection:
     params = conninfo(end, database)
     try:
-        conn = psycopg.connect(connect_timeout=10, application_name="lwo-db-migration", autocommit=autocommit,
-                               **params)
+        conn = psycopg.connect(connect_timeout=10, application_name=application_name, autocommit=autocommit,
+                               **params, **extra)
     except psycopg.OperationalError as exc:
         raise StepError(f"cannot connect to the {end} {params['host']}:{params['port']}/{params['dbname']} as "
                         f"{params['user']}: {str(exc).strip()}") from None

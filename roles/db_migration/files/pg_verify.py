@@ -6,6 +6,7 @@ Imports nothing from the copy (pg_transfer, pg_copy): what it trusts is the two 
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime
 import json
 import re
@@ -153,6 +154,19 @@ def row_hash(columns: list[tuple[str, bool]]) -> sql.Composable:
     return sql.SQL("hash_record_extended(ROW({}), 0)").format(sql.SQL(", ").join(parts))
 
 
+@contextlib.contextmanager
+def reading(end: str, table: str, forced_rls: bool, snapshot: str = ""):
+    """A transaction that reads the table's rows as both ends render them alike, rolled back afterwards."""
+    with (snapshot_connection(snapshot) if snapshot and end == "source" else connect(end, autocommit=False)) as conn:
+        for key, value in CANONICAL_SESSION.items():
+            conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(key), sql.Literal(value)))
+        if forced_rls and end == "target":
+            # The master is not BYPASSRLS: lift FORCE inside this transaction only (rolled back below).
+            conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.SQL(table)))
+        yield conn
+        conn.rollback()
+
+
 def table_checksum(end: str, table: str, forced_rls: bool, columns: list[tuple[str, bool]],
                    snapshot: str = "") -> tuple[int, str]:
     """Row count and an order-independent content checksum: the sum of a 64-bit hash of each row.
@@ -160,17 +174,38 @@ def table_checksum(end: str, table: str, forced_rls: bool, columns: list[tuple[s
     A sum (not xor) still tells a duplicated row from a missing one. The column list (and which columns are
     hashed natively) comes from the source, so both ends compute the very same expression; with a snapshot the
     source is read as the copy step saw it."""
-    with (snapshot_connection(snapshot) if snapshot and end == "source" else connect(end, autocommit=False)) as conn:
-        for key, value in CANONICAL_SESSION.items():
-            conn.execute(sql.SQL("SET LOCAL {} = {}").format(sql.Identifier(key), sql.Literal(value)))
-        if forced_rls and end == "target":
-            # The master is not BYPASSRLS: lift FORCE inside this transaction only (rolled back below).
-            conn.execute(sql.SQL("ALTER TABLE {} NO FORCE ROW LEVEL SECURITY").format(sql.SQL(table)))
-        count, digest = conn.execute(sql.SQL(
-            "SELECT count(*), coalesce(sum({}), 0)::text FROM ONLY {} AS t").format(
-                row_hash(columns), sql.SQL(table))).fetchone()
-        conn.rollback()
-    return count, digest
+    with reading(end, table, forced_rls, snapshot) as conn:
+        return conn.execute(sql.SQL("SELECT count(*), coalesce(sum({}), 0)::text FROM ONLY {} AS t").format(
+            row_hash(columns), sql.SQL(table))).fetchone()
+
+
+# The columns that identify a row for the change stream (replica identity index, else primary key), in column order
+# as the online follower records them.
+KEY_QUERY = """
+    SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey::int2[])
+    WHERE i.indexrelid = (SELECT indexrelid FROM pg_index WHERE indrelid = %(table)s::regclass
+                          AND (indisreplident OR indisprimary) ORDER BY indisreplident DESC LIMIT 1)
+    ORDER BY a.attnum"""
+
+
+def keyed_hashes(end: str, table: str, forced_rls: bool, columns: list[tuple[str, bool]],
+                 key: list[tuple[str, str]], keys: list[str]) -> dict[str, str | None]:
+    """The hash of each row named by key (a JSON array of the key columns' text), None where there is no row."""
+    match = sql.SQL(" AND ").join(sql.SQL("t.{} = CAST(x.k->>{} AS {})").format(
+        sql.Identifier(name), sql.Literal(i), sql.SQL(kind)) for i, (name, kind) in enumerate(key))
+    query = sql.SQL("SELECT x.k::text, (SELECT {}::text FROM ONLY {} AS t WHERE {}) "
+                    "FROM jsonb_array_elements(%s::jsonb) AS x(k)").format(row_hash(columns), sql.SQL(table), match)
+    found: dict[str, str | None] = {}
+    with reading(end, table, forced_rls) as conn:
+        for start in range(0, len(keys), 5000):
+            found.update(conn.execute(query, ("[" + ",".join(keys[start:start + 5000]) + "]",)).fetchall())
+    return found
+
+
+def table_rows(end: str, table: str, forced_rls: bool) -> int:
+    with reading(end, table, forced_rls) as conn:
+        return conn.execute(sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.SQL(table))).fetchone()[0]
 
 
 def list_tables(conn) -> dict[str, bool]:
@@ -188,10 +223,8 @@ def diff_lists(name: str, source: list[str], target: list[str]) -> list[str]:
     return out
 
 
-def cmd_verify(args, snapshot: str = "") -> dict:
-    progress = Progress(Path(args.work_dir), "verify")
-    started = time.monotonic()
-    src, tgt = (snapshot_connection(snapshot) if snapshot else connect("source")), connect("target")
+def compare_catalog(src, tgt) -> tuple[dict, list[str]]:
+    """Every user object by kind, roles and memberships: counts per kind and the differences, each named."""
     master = conninfo("target")["user"]
     mapping = {name: master for name in mapped_superusers(src)}
     roles = [r["name"] for r in migrated_roles(src) if r["name"] != master]
@@ -207,7 +240,24 @@ def cmd_verify(args, snapshot: str = "") -> dict:
     role_tgt = sorted(r[0] for r in rows(tgt, ROLE_QUERY, {"r": roles}))
     catalog["roles_and_memberships"] = {"source": len(role_src), "target": len(role_tgt)}
     differences += diff_lists("roles", role_src, role_tgt)
+    return catalog, differences
 
+
+def catalog_fingerprint(conn) -> dict[str, list[str]]:
+    """The source's catalog as the online follower watches it for DDL (and large-object changes, which logical
+    decoding does not carry): the verification's object lists, sequence positions left out (they move with every
+    nextval and are set at cutover)."""
+    return {name: sorted(re.sub(r" last=\S+$", "", r[0]) if name == "sequences" else r[0]
+                         for r in rows(conn, query) if r[0] is not None)
+            for name, query in CATALOG_QUERIES.items()}
+
+
+def fingerprint_changes(before: dict[str, list[str]], now: dict[str, list[str]]) -> list[str]:
+    return [d for name in before for d in diff_lists(name, before[name], now.get(name, []))]
+
+
+def compare_tables(args, src, tgt, snapshot: str, differences: list[str], progress: Progress) -> dict:
+    """Row count and content checksum of every table, both ends in parallel, largest first."""
     source_tables, target_tables = list_tables(src), list_tables(tgt)
     differences += diff_lists("tables", list(source_tables), list(target_tables))
     # Largest first, so that the biggest table does not start last; columns as the source has them.
@@ -238,12 +288,22 @@ def cmd_verify(args, snapshot: str = "") -> dict:
                 differences.append(f"table {table}: same row count ({src_count}) but content differs")
             if done_count % 20 == 0:
                 progress.say(f"tables verified {done_count}/{len(common)}")
+    return tables
+
+
+def cmd_verify(args, snapshot: str = "") -> dict:
+    progress = Progress(Path(args.work_dir), "verify")
+    started = time.monotonic()
+    src, tgt = (snapshot_connection(snapshot) if snapshot else connect("source")), connect("target")
+    catalog, differences = compare_catalog(src, tgt)
+    tables = compare_tables(args, src, tgt, snapshot, differences, progress)
     seconds = round(time.monotonic() - started, 1)
     result = {"ok": not differences, "differences": differences, "tables": tables, "objects": catalog,
               "seconds": seconds, "source": conninfo("source")["dbname"], "target": target_identity(),
-              "checked_at": datetime.datetime.now(datetime.timezone.utc).isoformat()}
+              "checked_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+              "scope": "every row of every table (row count and content checksum on both ends) and the catalog"}
     write_reports(Path(args.report_dir), result)
-    progress.say(f"{len(common)} tables, {sum(v['source'] for v in catalog.values())} catalog items compared in "
+    progress.say(f"{len(tables)} tables, {sum(v['source'] for v in catalog.values())} catalog items compared in "
                  f"{seconds}s: {len(differences)} difference(s)")
     return result
 
@@ -254,12 +314,87 @@ def write_reports(report_dir: Path, result: dict) -> None:
     lines = [f"Migration verification {result['checked_at']}",
              f"source database {result['source']} -> target {result['target']}",
              f"result: {'NO DIFFERENCES' if result['ok'] else str(len(result['differences'])) + ' DIFFERENCE(S)'}",
-             "", "Objects (source / target):"]
+             f"compared: {result['scope']}", *result.get("notes", []), "", "Objects (source / target):"]
     lines += [f"  {name:<24} {v['source']:>8} / {v['target']:<8}" for name, v in result["objects"].items()]
-    lines += ["", "Tables (rows source / target, checksum):"]
+    lines += ["", "Tables (rows source / target, content):"]
     lines += [f"  {name:<48} {str(v['source_rows']):>10} / {str(v['target_rows']):<10} "
-              f"{'ok' if v['checksum_match'] else 'DIFFERS'}" for name, v in result["tables"].items()]
+              f"{'ok' if v['checksum_match'] else 'DIFFERS'}{' (' + v['compared'] + ')' if 'compared' in v else ''}"
+              for name, v in result["tables"].items()]
     if result["differences"]:
         lines += ["", "Differences:"] + [f"  - {d}" for d in result["differences"]]
     (report_dir / "verification.txt").write_text("\n".join(lines) + "\n")
 
+
+
+def compare_changed_table(table: str, forced: tuple[bool, bool], columns, key, keys: list[str] | None,
+                          pool) -> tuple[dict, list[str]]:
+    """One table in the cutover window: row counts, then every row the change stream touched (by key) or, with
+    keys None (TRUNCATE, no key, materialized or unlogged table), every row."""
+    if keys is None:
+        (src_count, src_sum), (tgt_count, tgt_sum) = (
+            f.result() for f in [pool.submit(table_checksum, end, table, forced[i], columns)
+                                 for i, end in enumerate(ENDS)])
+        entry = {"source_rows": src_count, "target_rows": tgt_count, "checksum_match": src_sum == tgt_sum,
+                 "compared": "all rows"}
+        return entry, ([] if src_sum == tgt_sum else [f"table {table}: content differs"])
+    src_count, tgt_count = (f.result() for f in [pool.submit(table_rows, end, table, forced[i])
+                                                  for i, end in enumerate(ENDS)])
+    differing = []
+    if keys:
+        src_rows, tgt_rows = (f.result() for f in [pool.submit(keyed_hashes, end, table, forced[i], columns, key,
+                                                               keys) for i, end in enumerate(ENDS)])
+        differing = sorted(k for k in src_rows if src_rows[k] != tgt_rows.get(k))
+    entry = {"source_rows": src_count, "target_rows": tgt_count, "checksum_match": not differing,
+             "compared": f"{len(keys)} changed row(s) by key" if keys else "row count (no change since the snapshot)"}
+    found = [f"table {table}: row {k} differs (or is missing on one end)" for k in differing[:20]]
+    if len(differing) > 20:
+        found.append(f"table {table}: {len(differing) - 20} more differing rows")
+    return entry, found
+
+
+def cmd_verify_changes(args, touched: dict[str, list[str] | None], notes: list[str]) -> dict:
+    """The online cutover's verification: the catalog of both ends, the row count of every table, and every row
+    the change stream touched since the snapshot, compared by key on both ends (tables in `touched` with None,
+    materialized views and unlogged tables: all their rows). The snapshot itself was verified in full by the start;
+    together that compares every row of the final state without rescanning the unchanged ones."""
+    progress = Progress(Path(args.work_dir), "verify")
+    started = time.monotonic()
+    src, tgt = connect("source"), connect("target")
+    catalog, differences = compare_catalog(src, tgt)
+    source_tables, target_tables = list_tables(src), list_tables(tgt)
+    differences += diff_lists("tables", list(source_tables), list(target_tables))
+    whole = {r[0] for r in rows(src, "SELECT oid::regclass::text FROM pg_class WHERE relkind = 'm' "
+                                     "OR (relkind = 'r' AND relpersistence = 'u')")}
+    native = sorted(NATIVE_HASH_TYPES)
+    tables = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(2, args.jobs)) as pool:
+        for table in sorted(t for t in source_tables if t in target_tables):
+            columns = rows(src, COLUMNS_QUERY, {"table": table, "native": native})
+            key = rows(src, KEY_QUERY, {"table": table})
+            keys = None if table in whole or not key else touched.get(table, [])
+            try:
+                tables[table], found = compare_changed_table(
+                    table, (source_tables[table], target_tables[table]), columns, key, keys, pool)
+            except psycopg.Error as exc:
+                tables[table] = {"source_rows": None, "target_rows": None, "checksum_match": False}
+                found = [f"table {table}: cannot be compared: {str(exc).strip()}"]
+            entry = tables[table]
+            if entry["source_rows"] != entry["target_rows"]:
+                found.insert(0, f"table {table}: {entry['source_rows']} rows on source, {entry['target_rows']} on "
+                                "target")
+            differences += found
+    seconds = round(time.monotonic() - started, 1)
+    changed = sum(len(k) for k in touched.values() if k)
+    result = {"ok": not differences, "differences": differences, "tables": tables, "objects": catalog,
+              "seconds": seconds, "source": conninfo("source")["dbname"], "target": target_identity(),
+              "checked_at": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+              "scope": (f"the catalog of both ends, the row count of every table, and every row the change stream "
+                        f"touched since the snapshot ({changed} row(s) by key on both ends; all rows of "
+                        f"{len([t for t in tables if tables[t].get('compared') == 'all rows'])} table(s) that were "
+                        "truncated, have no key, or are materialized or unlogged). Not a full rescan: every other "
+                        "row is unchanged since the snapshot, which the start verified in full on both ends"),
+              "notes": notes}
+    write_reports(Path(args.report_dir), result)
+    progress.say(f"{len(tables)} tables, {changed} changed rows compared in {seconds}s: "
+                 f"{len(differences)} difference(s)")
+    return result
