@@ -33,7 +33,8 @@ from pg_verify import catalog_fingerprint, fingerprint_changes
 
 STATE_SCHEMA = "lwo_migration"
 PG_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
-BATCH_CHANGES = 5000
+BATCH_CHANGES = 20000
+PIPELINED_TRANSACTIONS = 200
 DDL_CHECK_SECONDS = 3.0
 
 
@@ -218,21 +219,28 @@ class Applier:
             params = [v for _n, v in sets] + params
             touched.add(self.key(rel, new))
         touched.add(self.key(rel, identity))
-        cursor = self.tgt.execute(statement, params)
-        if cursor.rowcount != 1:
-            raise FollowError(f"{kind} of {rel.label} row {self.key(rel, identity)[1]}: {cursor.rowcount} target rows "
-                              "matched, 1 expected (the target was changed by someone else?)")
+        # The row count is checked by the server, inside the transaction: a miss aborts it before its commit.
+        checked = sql.SQL("WITH changed AS ({} RETURNING 1) SELECT {}.expect_one(count(*), {}) FROM changed").format(
+            statement, sql.Identifier(STATE_SCHEMA), sql.Placeholder())
+        self.tgt.execute(checked, [*params, f"{kind} of {rel.label} row {self.key(rel, identity)[1]}"])
+        return None
 
-    def apply(self, txn: Transaction) -> None:
-        touched: set[tuple[str, str]] = set()
-        with self.tgt.transaction():
-            for kind, rel, old, new in txn.changes:
-                self.change(kind, rel, old, new, touched)
-            self.record(txn.end_lsn, txn.commit_time, 1)
-            if touched:
-                with self.tgt.cursor() as cur:
-                    cur.executemany(f"INSERT INTO {STATE_SCHEMA}.touched (relation, key) VALUES (%s, %s) "
-                                    "ON CONFLICT DO NOTHING", sorted(touched))
+    def apply(self, txns: list[Transaction]) -> None:
+        """Each source transaction in a target transaction of its own, in commit order, recording its end LSN: a
+        restart resumes exactly after the last one committed. Statements are pipelined (sent without waiting for
+        each answer); an error aborts its transaction and the pipeline, and stops the follower."""
+        with self.tgt.pipeline() as pipeline:
+            for txn in txns:
+                touched: set[tuple[str, str]] = set()
+                with self.tgt.transaction():
+                    for kind, rel, old, new in txn.changes:
+                        self.change(kind, rel, old, new, touched)
+                    self.record(txn.end_lsn, txn.commit_time, 1)
+                    if touched:
+                        with self.tgt.cursor() as cur:
+                            cur.executemany(f"INSERT INTO {STATE_SCHEMA}.touched (relation, key) VALUES (%s, %s) "
+                                            "ON CONFLICT DO NOTHING", sorted(touched))
+            pipeline.sync()
 
     def record(self, lsn: int, commit_time, txns: int) -> None:
         self.tgt.execute(f"UPDATE {STATE_SCHEMA}.applied SET lsn = %s::pg_lsn, txns = txns + %s, "
@@ -298,12 +306,13 @@ class Follower:
                     "SELECT lsn, xid, data FROM pg_logical_slot_peek_binary_changes(%s, %s::pg_lsn, %s, "
                     "'proto_version', '1', 'publication_names', %s)",
                     (slot, upto, BATCH_CHANGES, publication)).fetchall()
-                done = 0
-                for txn in decode(batch, relations):
-                    if txn.end_lsn <= applied:
-                        continue  # applied before a restart, not yet confirmed on the slot
-                    applier.apply(txn)
-                    applied, txns, done = txn.end_lsn, txns + 1, done + 1
+                # Skipped: applied before a restart, not yet confirmed on the slot.
+                pending = [t for t in decode(batch, relations) if t.end_lsn > applied]
+                done = len(pending)
+                for start in range(0, len(pending), PIPELINED_TRANSACTIONS):
+                    group = pending[start:start + PIPELINED_TRANSACTIONS]
+                    applier.apply(group)
+                    applied, txns = group[-1].end_lsn, txns + len(group)
                     src.execute("SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (slot, lsn_text(applied)))
                 if len(batch) < BATCH_CHANGES:
                     # Everything up to `upto` was decoded: the position moves there even without a transaction.

@@ -139,6 +139,9 @@ def prepare_target(tgt, slot: str, lsn: str) -> dict:
                 "txns bigint NOT NULL DEFAULT 0, last_commit timestamptz)")
     tgt.execute(f"CREATE TABLE {STATE_SCHEMA}.touched (relation text, key text, PRIMARY KEY (relation, key))")
     tgt.execute(f"INSERT INTO {STATE_SCHEMA}.applied (slot, lsn) VALUES (%s, %s::pg_lsn)", (slot, lsn))
+    tgt.execute(f"""CREATE FUNCTION {STATE_SCHEMA}.expect_one(n bigint, what text) RETURNS void LANGUAGE plpgsql AS
+                    $$BEGIN IF n <> 1 THEN RAISE EXCEPTION '%: % target rows matched, 1 expected (the target was '
+                    'changed by someone else?)', what, n; END IF; END$$""")
     triggers = rows(tgt, """
         SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled::text FROM pg_trigger t
         WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND t.tgparentid = 0
@@ -209,6 +212,7 @@ def cmd_online_start(args) -> dict:
         if follower_pid(work) is None:
             progress.say("restarting the follower")
             spawn_follower(args)
+        CURRENT["step"] = "follow"
         return follow_summary(args, wait_caught_up(args), restarted=True)
     preflight = cmd_preflight(args)
     save_result(args, "preflight", preflight)
@@ -250,10 +254,13 @@ def cmd_online_start(args) -> dict:
         save_state(args, online={**online, "phase": "aborted"})
         raise
     spawn_follower(args)
+    CURRENT["step"] = "follow"  # a timeout from here on leaves a following migration: status, start again or abort
     status = wait_caught_up(args)
     result = follow_summary(args, status, restarted=False)
     result.update(copy=copy, verification={k: v for k, v in verification.items() if k != "tables"},
                   preflight=preflight)
+    result["summary"].insert(1, f"Snapshot copy verified in full: no differences ({len(verification['tables'])} "
+                                f"tables, report {args.report_dir}/verification.txt)")
     return result
 
 
