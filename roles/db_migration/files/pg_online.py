@@ -144,8 +144,9 @@ def prepare_target(tgt, slot: str, lsn: str) -> dict:
                     'changed by someone else?)', what, n; END IF; END$$""")
     triggers = rows(tgt, """
         SELECT t.tgrelid::regclass::text, t.tgname, t.tgenabled::text FROM pg_trigger t
-        WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND t.tgparentid = 0
-          AND t.tgrelid::regclass::text NOT LIKE 'pg_%%' ORDER BY 1, 2""")
+        WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND t.tgrelid::regclass::text NOT LIKE 'pg_%%'
+        ORDER BY t.tgparentid <> 0, 1, 2""")  # partitions' clones too, after their parents'
+    triggers = [list(t) for t in triggers]
     for table, name, _enabled in triggers:
         tgt.execute(sql.SQL("ALTER TABLE {} DISABLE TRIGGER {}").format(sql.SQL(table), sql.Identifier(name)))
     forced = [r[0] for r in rows(tgt, "SELECT oid::regclass::text FROM pg_class WHERE relforcerowsecurity")]
