@@ -12,6 +12,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -71,6 +72,23 @@ def stop_follower(work: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- writers
+# What logical decoding makes hard, done by the "application" while followed: a trigger on the source (its effect is
+# in the stream, the target must not fire it again), FORCE ROW LEVEL SECURITY and a generated column on the target,
+# an identity column GENERATED ALWAYS, bytea/jsonb/array/domain/enum/composite values, TRUNCATE, a sequence moved,
+# an unlogged table (not in the WAL at all).
+APP_CHANGES = """
+    UPDATE planner.checkins SET note = 'moved on' WHERE habit_id = 60;
+    DELETE FROM planner.journal WHERE id = 5;
+    UPDATE planner.journal SET body = 'rewritten' WHERE id = 6;
+    INSERT INTO planner.habits (owner_email, name, tags, score, mood, place, attrs, blob, weight_kg)
+    VALUES ('Late@Example.org', 'after the snapshot', '{a,"b c"}', 42, 'ünïcödé', ROW(1.5, -2.25),
+            '{"k": [1, 2.50, null]}', '\\x00ff', 70.10);
+    TRUNCATE audit.log;
+    SELECT setval('planner.ticket_seq', 500000);
+    INSERT INTO analytics.cache VALUES ('k-after', '{}');
+"""
+
+
 @pytest.fixture(scope="module")
 def online_cutover(stack, tmp_path_factory):
     """start (pgbench writing throughout) -> follower SIGKILLed mid-stream -> start again -> status -> cutover."""
@@ -100,6 +118,8 @@ def online_cutover(stack, tmp_path_factory):
             runs["restart"] = stack.run_playbook(work, *args)
             runs["status"] = stack.run_playbook(work, *args, "-e", "db_migration_mode=status")
         bench_output = writers.communicate(timeout=120)[0]
+        with stack.connect("source", database="online_src") as conn:
+            conn.execute(APP_CHANGES)
         runs["cutover"] = stack.run_playbook(work, *args, "-e", "db_migration_mode=cutover")
         reports = {name: (work / "report" / name).read_text() for name in ("verification.json", "verification.txt")
                    if (work / "report" / name).exists()}
@@ -154,6 +174,24 @@ def test_cutover_loses_and_doubles_no_transaction(stack, online_cutover):
         assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
         identity = conn.execute("SELECT relreplident FROM pg_class WHERE oid = 'public.pgbench_history'::regclass")
         assert identity.fetchone()[0] == "d"  # REPLICA IDENTITY FULL reverted
+
+
+def test_changes_logical_decoding_makes_hard_arrive_once(stack, online_cutover):
+    assert online_cutover["runs"]["cutover"].returncode == 0, "the cutover failed; see the test above"
+    with stack.connect("target", database="online") as conn:
+        def one(query):
+            return conn.execute(query).fetchone()[0]
+
+        # The source's trigger appended ' (touched)' once; the target's own copy of it did not run again.
+        assert one("SELECT count(*) FROM planner.checkins WHERE habit_id = 60 AND note = 'moved on (touched)'") > 0
+        assert one("SELECT count(*) FROM audit.log") == 0
+        assert one("SELECT last_value FROM planner.ticket_seq") == 500000
+        assert one("SELECT count(*) FROM analytics.cache WHERE k = 'k-after'") == 1
+        new_habit = "SELECT h::text FROM planner.habits h WHERE name = 'after the snapshot'"
+        with stack.connect("source", database="online_src") as source:
+            assert one(new_habit) == source.execute(new_habit).fetchone()[0]  # identity, generated column, types
+        assert one("SELECT tgenabled::text FROM pg_trigger WHERE tgname = 'checkins_touch' "
+                   "AND tgrelid = 'planner.checkins'::regclass") == "O"  # enabled again after the cutover
 
 
 def test_cutover_report_says_what_it_compared_and_how_long_writes_stopped(online_cutover):
@@ -217,3 +255,21 @@ def test_ddl_during_follow_refuses_cutover_and_abort_leaves_no_slot(stack, tmp_p
                 conn.execute("INSERT INTO public.nokey VALUES (4)")  # writable: nothing was left frozen
     finally:
         stop_follower(tmp_path)
+
+
+def test_online_preflight_names_the_setting_and_the_fix(stack):
+    """Against a real server without logical decoding: the local stack's target runs with the default
+    wal_level = replica."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "roles" / "db_migration" / "files"))
+    import pg_preflight  # pylint: disable=import-outside-toplevel
+
+    with stack.connect("target") as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS public.preflight_nokey (v int)")
+        try:
+            errors = pg_preflight.online_errors(conn, ["public.not_there"])
+        finally:
+            conn.execute("DROP TABLE public.preflight_nokey")
+    assert any(e.startswith("wal_level is replica") and "wal_level = logical" in e for e in errors), errors
+    assert any("public.preflight_nokey" in e and "db_migration_replica_identity_full" in e for e in errors), errors
+    assert any("public.not_there" in e for e in errors), errors
