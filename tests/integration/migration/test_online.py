@@ -266,6 +266,7 @@ def test_online_preflight_names_the_setting_and_the_fix(stack):
 
     with stack.connect("target") as conn:
         conn.execute("CREATE TABLE IF NOT EXISTS public.preflight_nokey (v int)")
+        conn.execute("SET search_path = pg_catalog")  # as the engine's sessions: qualified regclass names
         try:
             errors = pg_preflight.online_errors(conn, ["public.not_there"])
         finally:
