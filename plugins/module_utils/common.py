@@ -15,7 +15,33 @@ from typing import Iterable
 from typing import List
 from typing import Optional
 
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+# amazon.aws's AWSRetry only retries "Throttling" and "RequestLimitExceeded" style codes by exact name, so the
+# "ThrottlingException" that ACM, ECS, CloudWatch Logs, Secrets Manager, KMS and Cloud Map answer with (and the
+# other spellings below, as botocore's standard retry mode lists them) would fail the task on the first throttle
+# once botocore's own few attempts are spent. LimitExceededException is left out on purpose: for most services
+# it means a quota is reached, which no wait will fix.
+THROTTLING_CODES = (
+    "ThrottlingException",
+    "ThrottledException",
+    "Throttled",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "BandwidthLimitExceeded",
+    "EC2ThrottledException",
+    "SlowDown",
+)
+
+
+def aws_retry(extra_codes: Iterable[str] = ()):
+    """The retry decorator every boto3 call of the collection goes through (module_utils functions are decorated
+    with it, amazon.aws style): jittered backoff on throttling and transient errors, plus ``extra_codes`` for a
+    call that has a known transient error of its own (an association still pending, a change in progress)."""
+    return AWSRetry.jittered_backoff(catch_extra_error_codes=list(THROTTLING_CODES) + list(extra_codes))
 
 
 def changed_keys(current: Optional[Dict[str, Any]], desired: Dict[str, Any], keys: Iterable[str]) -> List[str]:

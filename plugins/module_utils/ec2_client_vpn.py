@@ -16,7 +16,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # A route or rule can be refused while the endpoint's first subnet association is still being set up.
 PENDING_ASSOCIATION_CODES = ["InvalidClientVpnActiveAssociationNotFound", "IncorrectState"]
@@ -39,18 +40,17 @@ class ClientVpnErrorHandler(AWSErrorHandler):
         )
 
 
+@aws_retry()
 def _paginate(client, operation: str, key: str, **params: Any) -> List[Dict[str, Any]]:
     return client.get_paginator(operation).paginate(**params).build_full_result().get(key, [])
 
 
 @ClientVpnErrorHandler.list_error_handler("describe Client VPN endpoints", [])
-@AWSRetry.jittered_backoff()
 def describe_endpoints(client, **params: Any) -> List[Dict[str, Any]]:
     return _paginate(client, "describe_client_vpn_endpoints", "ClientVpnEndpoints", **params)
 
 
 @ClientVpnErrorHandler.list_error_handler("describe Client VPN target networks", [])
-@AWSRetry.jittered_backoff()
 def describe_target_networks(client, endpoint_id: str) -> List[Dict[str, Any]]:
     networks = _paginate(
         client, "describe_client_vpn_target_networks", "ClientVpnTargetNetworks", ClientVpnEndpointId=endpoint_id
@@ -59,7 +59,6 @@ def describe_target_networks(client, endpoint_id: str) -> List[Dict[str, Any]]:
 
 
 @ClientVpnErrorHandler.list_error_handler("describe Client VPN authorization rules", [])
-@AWSRetry.jittered_backoff()
 def describe_authorization_rules(client, endpoint_id: str) -> List[Dict[str, Any]]:
     rules = _paginate(
         client, "describe_client_vpn_authorization_rules", "AuthorizationRules", ClientVpnEndpointId=endpoint_id
@@ -68,33 +67,32 @@ def describe_authorization_rules(client, endpoint_id: str) -> List[Dict[str, Any
 
 
 @ClientVpnErrorHandler.list_error_handler("describe Client VPN routes", [])
-@AWSRetry.jittered_backoff()
 def describe_routes(client, endpoint_id: str) -> List[Dict[str, Any]]:
     routes = _paginate(client, "describe_client_vpn_routes", "Routes", ClientVpnEndpointId=endpoint_id)
     return [r for r in routes if (r.get("Status") or {}).get("Code") not in GONE]
 
 
 @ClientVpnErrorHandler.common_error_handler("create Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_endpoint(client, **params: Any) -> str:
     return client.create_client_vpn_endpoint(**params)["ClientVpnEndpointId"]
 
 
 @ClientVpnErrorHandler.common_error_handler("modify Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def modify_endpoint(client, **params: Any) -> None:
     client.modify_client_vpn_endpoint(**params)
 
 
 @ClientVpnErrorHandler.deletion_error_handler("delete Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_endpoint(client, endpoint_id: str) -> bool:
     client.delete_client_vpn_endpoint(ClientVpnEndpointId=endpoint_id)
     return True
 
 
 @ClientVpnErrorHandler.common_error_handler("associate a subnet with the Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def associate_subnet(client, endpoint_id: str, subnet_id: str) -> str:
     return client.associate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, SubnetId=subnet_id)[
         "AssociationId"
@@ -102,46 +100,46 @@ def associate_subnet(client, endpoint_id: str, subnet_id: str) -> str:
 
 
 @ClientVpnErrorHandler.deletion_error_handler("disassociate a subnet from the Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def disassociate_subnet(client, endpoint_id: str, association_id: str) -> bool:
     client.disassociate_client_vpn_target_network(ClientVpnEndpointId=endpoint_id, AssociationId=association_id)
     return True
 
 
 @ClientVpnErrorHandler.common_error_handler("authorize Client VPN ingress")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=PENDING_ASSOCIATION_CODES)
+@aws_retry(PENDING_ASSOCIATION_CODES)
 def authorize_ingress(client, **params: Any) -> None:
     client.authorize_client_vpn_ingress(**params)
 
 
 @ClientVpnErrorHandler.deletion_error_handler("revoke Client VPN ingress")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def revoke_ingress(client, **params: Any) -> bool:
     client.revoke_client_vpn_ingress(**params)
     return True
 
 
 @ClientVpnErrorHandler.common_error_handler("create Client VPN route")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=PENDING_ASSOCIATION_CODES)
+@aws_retry(PENDING_ASSOCIATION_CODES)
 def create_route(client, **params: Any) -> None:
     client.create_client_vpn_route(**params)
 
 
 @ClientVpnErrorHandler.deletion_error_handler("delete Client VPN route")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_route(client, **params: Any) -> bool:
     client.delete_client_vpn_route(**params)
     return True
 
 
 @ClientVpnErrorHandler.common_error_handler("tag Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_tags(client, resource_id: str, tags: Dict[str, str]) -> None:
     client.create_tags(Resources=[resource_id], Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
 
 
 @ClientVpnErrorHandler.common_error_handler("untag Client VPN endpoint")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_tags(client, resource_id: str, keys: List[str]) -> None:
     client.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in sorted(keys)])
 

@@ -177,7 +177,6 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -363,7 +362,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["wait_timeout"] < 0 or module.params["wait_delay"] < 1:
         module.fail_json(msg="wait_timeout must be >= 0 and wait_delay >= 1")
-    client = module.client("acm", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("acm")
     try:
         if module.params["state"] == "absent":
             ensure_absent(module, client)

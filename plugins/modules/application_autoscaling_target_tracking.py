@@ -147,7 +147,6 @@ from typing import Dict
 from typing import List
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.application_autoscaling import (
     AnsibleApplicationAutoScalingError,
@@ -304,7 +303,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
-    client = module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("application-autoscaling")
     params = module.params
     try:
         target = describe_scalable_target(

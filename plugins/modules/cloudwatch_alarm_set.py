@@ -287,7 +287,6 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -572,7 +571,7 @@ def main():
     if not module.params["name_prefix"]:
         module.fail_json(msg="name_prefix must not be empty: it is what keeps other alarms out of the set")
     validate_alarms(module)
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch")
 
     try:
         result = reconcile(module, client)

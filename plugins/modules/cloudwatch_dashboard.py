@@ -98,7 +98,6 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import delete_dashboard
@@ -137,7 +136,7 @@ def main():
     )
     name, state = module.params["name"], module.params["state"]
     body = parse_body(module, module.params["body"]) if state == "present" else None
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch")
 
     try:
         current = get_dashboard(client, name)

@@ -52,7 +52,6 @@ kms_key_id:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import AnsibleCloudWatchLogsError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import associate_kms_key
@@ -68,7 +67,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     name, wanted = module.params["log_group_name"], module.params["kms_key_id"]
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("logs")
 
     try:
         group = get_log_group(client, name)

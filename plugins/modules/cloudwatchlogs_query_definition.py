@@ -86,7 +86,6 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import AnsibleCloudWatchLogsError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import delete_query_definition
@@ -122,7 +121,7 @@ def main():
         argument_spec=argument_spec, required_if=[("state", "present", ["query_string"])], supports_check_mode=True
     )
     params = module.params
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("logs")
 
     try:
         matches = [d for d in describe_query_definitions(client, params["name"]) if d["name"] == params["name"]]

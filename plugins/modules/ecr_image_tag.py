@@ -95,7 +95,6 @@ previous_digest:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -164,7 +163,7 @@ def main():
         required_one_of=[("source_tag", "source_digest")],
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecr")
     try:
         promote(module, client)
     except AnsibleECRError as e:

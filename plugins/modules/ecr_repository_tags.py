@@ -73,7 +73,6 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
 from ansible_collections.lifeworld.production.plugins.module_utils.common import planned_tags
@@ -115,7 +114,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecr")
     try:
         converge(module, client)
     except AnsibleECRError as e:

@@ -118,7 +118,6 @@ from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -235,7 +234,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecs")
     try:
         current = normalize(describe_cluster(client, module.params["name"]))
         after = desired_state(module, current)

@@ -70,7 +70,6 @@ changed_attributes:
 
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import AnsibleELBv2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -98,7 +97,7 @@ def main():
         mutually_exclusive=[("name", "arn")],
         supports_check_mode=True,
     )
-    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("elbv2")
     desired = {key: as_api_value(value) for key, value in module.params["attributes"].items()}
 
     try:

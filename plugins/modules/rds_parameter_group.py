@@ -129,7 +129,6 @@ from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.rds import AnsibleRDSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
@@ -271,7 +270,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("rds")
     desired_params = {str(k): parameter_value(v) for k, v in module.params["parameters"].items()}
     try:
         current = read_group(client, module.params["name"], desired_params)

@@ -150,7 +150,6 @@ status:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import AnsibleRoute53Error
@@ -258,7 +257,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     check_records(module)
-    client = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("route53")
     try:
         ensure(module, client)
     except AnsibleRoute53Error as e:

@@ -199,7 +199,6 @@ from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
@@ -486,7 +485,7 @@ def main():
         supports_check_mode=True,
     )
     validate(module)
-    client = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("secretsmanager")
     try:
         existing = describe_secret(client, module.params["name"])
         if module.params["state"] == "absent":

@@ -115,7 +115,6 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
@@ -240,7 +239,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("sns", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("sns")
 
     try:
         arn = find_topic_arn(client, module.params["name"])

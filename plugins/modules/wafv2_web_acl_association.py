@@ -71,7 +71,6 @@ previous_web_acl_arn:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -100,7 +99,7 @@ def main():
         required_if=[("state", "present", ["web_acl_arn"])],
         supports_check_mode=True,
     )
-    client = module.client("wafv2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("wafv2")
     resource_arn = module.params["resource_arn"]
 
     try:

@@ -90,7 +90,6 @@ from typing import Dict
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -135,7 +134,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    client = module.client("xray", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("xray")
 
     try:
         current = get_group(client, params["name"])

@@ -132,7 +132,6 @@ from typing import Dict
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -201,7 +200,7 @@ def main():
         module.fail_json(msg=f"fixed_rate must be between 0 and 1, got {params['fixed_rate']}")
     if params["priority"] is not None and not 1 <= params["priority"] <= 9999:
         module.fail_json(msg=f"priority must be between 1 and 9999, got {params['priority']}")
-    client = module.client("xray", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("xray")
 
     try:
         current = get_sampling_rule(client, params["name"])
