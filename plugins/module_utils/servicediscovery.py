@@ -10,6 +10,7 @@ Errors surface as ``AnsibleServiceDiscoveryError``; modules call ``module.fail_j
 """
 
 import time
+from functools import partial
 import uuid
 from typing import Any
 from typing import Dict
@@ -22,9 +23,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.exceptions import Ansib
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import TagPlan
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 
 
 class AnsibleServiceDiscoveryError(AnsibleAWSError):
@@ -154,19 +157,11 @@ def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=keys)
 
 
-def ensure_tags(client, arn: str, current: Dict[str, str], tags: Optional[Dict[str, str]], purge: bool, check: bool):
-    """Apply tags/purge_tags semantics; returns (changed, tags after)."""
-    if tags is None:
-        return False, dict(current)
-    to_set, to_unset = compare_aws_tags(current, tags, purge)
-    after = {key: value for key, value in current.items() if key not in to_unset}
-    after.update(to_set)
-    if not check and arn:
-        if to_unset:
-            untag_resource(client, arn, to_unset)
-        if to_set:
-            tag_resource(client, arn, to_set)
-    return bool(to_set or to_unset), after
+def reconcile_tags(module, client, current: Dict[str, Any]) -> TagPlan:
+    """The kernel's tag plan for an existing Cloud Map resource, carried out through the check-mode gate."""
+    plan = plan_tags(current["tags"], module.params["tags"], module.params["purge_tags"])
+    apply_tags(module, plan, partial(tag_resource, client, current["arn"]), partial(untag_resource, client, current["arn"]))
+    return plan
 
 
 def run_module(argument_spec: Dict[str, Any], find, ensure_absent, ensure_present) -> None:

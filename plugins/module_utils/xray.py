@@ -112,18 +112,12 @@ def list_tags(client, arn: str) -> Dict[str, str]:
 
 @XRayErrorHandler.common_error_handler("tag resource")
 @aws_retry()
-def _tag(client, arn: str, tags: Dict[str, str]) -> None:
+def tag_resource(client, arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @XRayErrorHandler.common_error_handler("untag resource")
 @aws_retry()
-def _untag(client, arn: str, keys: List[str]) -> None:
+def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
 
-
-def apply_tags(client, arn: str, to_set: Dict[str, str], to_unset: List[str]) -> None:
-    if to_unset:
-        _untag(client, arn, to_unset)
-    if to_set:
-        _tag(client, arn, to_set)
