@@ -194,16 +194,20 @@ value_changed:
 """
 
 import json
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import AnsibleSecretsManagerError
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import cancel_rotate_secret
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import create_secret
@@ -327,10 +331,7 @@ def predicted_after(params, current: Dict[str, Any], rotation_request) -> Dict[s
     if params["kms_key_id"] is not None and not same_kms_key(current.get("kms_key_id"), params["kms_key_id"]):
         after["kms_key_id"] = params["kms_key_id"]
     if params["tags"] is not None:
-        to_set, to_unset = compare_aws_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
-        tags = {k: v for k, v in current.get("tags", {}).items() if k not in to_unset}
-        tags.update(to_set)
-        after["tags"] = tags
+        after["tags"] = plan_tags(current.get("tags"), params["tags"], params["purge_tags"]).after
     rotation = params["rotation"]
     if rotation is not None and not rotation["enabled"]:
         after["rotation_enabled"] = False
@@ -345,11 +346,15 @@ def predicted_after(params, current: Dict[str, Any], rotation_request) -> Dict[s
 
 
 def ensure_absent(module, client, existing):
-    if not existing or existing.get("DeletedDate"):
-        exit_with_result(module, False, diff=build_diff({}, {}), secret={}, value_changed=False)
-    if not module.check_mode:
-        delete_secret(client, module.params["name"], module.params["recovery_window"])
-    exit_with_result(module, True, diff=build_diff(view(normalize(existing)), {}), secret={}, value_changed=False)
+    live = existing and not existing.get("DeletedDate")
+    exit_absent(module, view(normalize(existing)) if live else {},
+                partial(delete_secret, client, module.params["name"], module.params["recovery_window"]),
+                secret={}, value_changed=False)
+
+
+def restore(client, name: str) -> Dict[str, Any]:
+    restore_secret(client, name)
+    return describe_secret(client, name)
 
 
 def ensure_present(module, client, existing):
@@ -357,10 +362,9 @@ def ensure_present(module, client, existing):
     name = params["name"]
     planner = ValuePlanner(module, client)
     restoring = bool(existing and existing.get("DeletedDate"))
-    if restoring and not module.check_mode:
+    if restoring:
         # A secret scheduled for deletion has no readable value until it is restored.
-        restore_secret(client, name)
-        existing = describe_secret(client, name)
+        existing = unless_check_mode(module, restore, client, name) or existing
     current = normalize(existing)
 
     # Value: read the current one only when the comparison needs it.
@@ -410,12 +414,9 @@ def ensure_present(module, client, existing):
             update_secret(client, SecretId=name, **update)
         if value_to_write is not None:
             put_secret_string(client, name, value_to_write)
-        if params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
-            if to_unset:
-                untag_secret(client, name, to_unset)
-            if to_set:
-                tag_secret(client, name, ansible_dict_to_boto3_tag_list(to_set))
+        apply_tags(module, plan_tags(current.get("tags"), params["tags"], params["purge_tags"]),
+                   lambda tags: tag_secret(client, name, ansible_dict_to_boto3_tag_list(tags)),
+                   partial(untag_secret, client, name))
     if cancel:
         cancel_rotate_secret(client, name)
     if rotation_request:
