@@ -3,7 +3,8 @@
 # Copyright: Contributors to the lifeworld.production collection
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""boto3 calls for AWS Client VPN, each wrapped in a retry decorator and an error handler.
+"""boto3 calls for AWS Client VPN, each wrapped in a retry decorator and an error handler, and the translation
+between the ec2_client_vpn_endpoint module's options and those calls' requests and answers.
 
 Errors surface as ``AnsibleEC2Error``; modules catch it and call ``module.fail_json_aws_error(e)``.
 """
@@ -16,6 +17,7 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
@@ -157,3 +159,141 @@ def find_endpoint_by_name(client, name: str) -> Optional[Dict[str, Any]]:
         ids = ", ".join(sorted(e["ClientVpnEndpointId"] for e in matches))
         raise AnsibleEC2Error(message=f"Several Client VPN endpoints are named {name} ({ids}); remove the extra ones")
     return matches[0] if matches else None
+
+
+# Requests and views ---------------------------------------------------------------------------------------------
+
+MODIFIABLE = ("server_certificate_arn", "vpn_port", "split_tunnel", "description", "dns_servers",
+              "vpc_id", "security_group_ids", "session_timeout_hours", "connection_log")
+
+
+def current_settings(endpoint: Dict[str, Any]) -> Dict[str, Any]:
+    """The endpoint's attributes in the shape of the module's options."""
+    auth = next(
+        (a for a in endpoint.get("AuthenticationOptions") or [] if a.get("Type") == "certificate-authentication"), {}
+    )
+    log = endpoint.get("ConnectionLogOptions") or {}
+    return {
+        "client_cidr_block": endpoint.get("ClientCidrBlock"),
+        "transport_protocol": endpoint.get("TransportProtocol"),
+        "client_root_certificate_chain_arn": (auth.get("MutualAuthentication") or {}).get("ClientRootCertificateChain"),
+        "server_certificate_arn": endpoint.get("ServerCertificateArn"),
+        "vpn_port": endpoint.get("VpnPort"),
+        "split_tunnel": endpoint.get("SplitTunnel"),
+        "description": endpoint.get("Description", ""),
+        "dns_servers": list(endpoint.get("DnsServers") or []),
+        "vpc_id": endpoint.get("VpcId"),
+        "security_group_ids": sorted(endpoint.get("SecurityGroupIds") or []),
+        "session_timeout_hours": endpoint.get("SessionTimeoutHours"),
+        "connection_log": {
+            "enabled": bool(log.get("Enabled")),
+            "cloudwatch_log_group": log.get("CloudwatchLogGroup"),
+            "cloudwatch_log_stream": log.get("CloudwatchLogStream"),
+        },
+    }
+
+
+def desired_connection_log(wanted: Optional[Dict[str, Any]], current: Optional[Dict[str, Any]]):
+    if wanted is None:
+        return None
+    if not wanted["enabled"]:
+        return {"enabled": False, "cloudwatch_log_group": None, "cloudwatch_log_stream": None}
+    result = dict(wanted)
+    # AWS names a stream itself when none is given: keep the one it chose.
+    if not result.get("cloudwatch_log_stream") and current and current.get("cloudwatch_log_group") == result.get(
+        "cloudwatch_log_group"
+    ):
+        result["cloudwatch_log_stream"] = current.get("cloudwatch_log_stream")
+    return result
+
+
+def api_connection_log(log: Dict[str, Any]) -> Dict[str, Any]:
+    result = {"Enabled": log["enabled"]}
+    if log["enabled"]:
+        result["CloudwatchLogGroup"] = log["cloudwatch_log_group"]
+        if log.get("cloudwatch_log_stream"):
+            result["CloudwatchLogStream"] = log["cloudwatch_log_stream"]
+    return result
+
+
+def endpoint_changes(params: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, Any]:
+    """Options that are set and differ from the endpoint (every set option for a new endpoint)."""
+    changes = {}
+    for key in MODIFIABLE:
+        wanted = params.get(key)
+        if key == "connection_log":
+            wanted = desired_connection_log(wanted, current.get(key))
+        elif key == "security_group_ids" and wanted is not None:
+            wanted = sorted(wanted)
+        if wanted is not None and wanted != current.get(key):
+            changes[key] = wanted
+    return changes
+
+
+def modify_params(endpoint_id: str, changes: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
+    request = {"ClientVpnEndpointId": endpoint_id}
+    simple = {"server_certificate_arn": "ServerCertificateArn", "vpn_port": "VpnPort", "split_tunnel": "SplitTunnel",
+              "description": "Description", "session_timeout_hours": "SessionTimeoutHours"}
+    for key, api_key in simple.items():
+        if key in changes:
+            request[api_key] = changes[key]
+    if "dns_servers" in changes:
+        request["DnsServers"] = {"CustomDnsServers": changes["dns_servers"], "Enabled": bool(changes["dns_servers"])}
+    if "security_group_ids" in changes or "vpc_id" in changes:
+        request["VpcId"] = params["vpc_id"]
+        request["SecurityGroupIds"] = sorted(params["security_group_ids"] or [])
+    if "connection_log" in changes:
+        request["ConnectionLogOptions"] = api_connection_log(changes["connection_log"])
+    return request
+
+
+def create_params(params: Dict[str, Any]) -> Dict[str, Any]:
+    tags = dict(params["tags"] or {}, Name=params["name"])
+    request = {
+        "ClientCidrBlock": params["client_cidr_block"],
+        "ServerCertificateArn": params["server_certificate_arn"],
+        "AuthenticationOptions": [
+            {
+                "Type": "certificate-authentication",
+                "MutualAuthentication": {"ClientRootCertificateChainArn": params["client_root_certificate_chain_arn"]},
+            }
+        ],
+        "ConnectionLogOptions": api_connection_log(params["connection_log"] or {"enabled": False}),
+        "TransportProtocol": params["transport_protocol"],
+        "TagSpecifications": boto3_tag_specifications(tags, ["client-vpn-endpoint"]),
+    }
+    optional = {"vpn_port": "VpnPort", "split_tunnel": "SplitTunnel", "description": "Description",
+                "session_timeout_hours": "SessionTimeoutHours", "vpc_id": "VpcId"}
+    for key, api_key in optional.items():
+        if params.get(key) is not None:
+            request[api_key] = params[key]
+    if params.get("dns_servers"):
+        request["DnsServers"] = params["dns_servers"]
+    if params.get("security_group_ids"):
+        request["SecurityGroupIds"] = sorted(params["security_group_ids"])
+    return request
+
+
+def rule_key(rule: Dict[str, Any]):
+    return (rule["destination_cidr"], rule.get("access_group_id") or "")
+
+
+def current_rules(rules: List[Dict[str, Any]]) -> Dict[Any, Dict[str, Any]]:
+    result = {}
+    for rule in rules:
+        view = {"destination_cidr": rule["DestinationCidr"], "access_group_id": rule.get("GroupId") or None,
+                "description": rule.get("Description") or None}
+        result[rule_key(view)] = view
+    return result
+
+
+def current_routes(routes: List[Dict[str, Any]]) -> Dict[Any, Dict[str, Any]]:
+    """Routes added through the API (origin add-route); those AWS adds per associated subnet are not ours."""
+    result = {}
+    for route in routes:
+        if route.get("Origin") != "add-route":
+            continue
+        view = {"destination_cidr": route["DestinationCidr"], "target_subnet_id": route["TargetSubnet"],
+                "description": route.get("Description") or None}
+        result[(view["destination_cidr"], view["target_subnet_id"])] = view
+    return result
