@@ -9,7 +9,9 @@ between the ec2_client_vpn_endpoint module's options and those calls' requests a
 Errors surface as ``AnsibleEC2Error``; modules catch it and call ``module.fail_json_aws_error(e)``.
 """
 
+import time
 from typing import Any
+from typing import Callable
 from typing import Dict
 from typing import List
 from typing import Optional
@@ -146,6 +148,31 @@ def delete_tags(client, resource_id: str, keys: List[str]) -> None:
     client.delete_tags(Resources=[resource_id], Tags=[{"Key": k} for k in sorted(keys)])
 
 
+def wait_for_associations(client, endpoint_id: str, subnet_ids: List[str], timeout: int, delay: int = 15,
+                          progress: Callable[[str], Any] = lambda message: None) -> Dict[str, str]:
+    """Poll until every subnet in ``subnet_ids`` is ``associated`` (minutes on AWS; routes and connections need it),
+    reporting each poll through ``progress``; returns subnet id -> status. Raises when an association fails (AWS
+    drops it from the target networks) or ``timeout`` seconds pass, naming the subnets and their states."""
+    started = time.monotonic()
+    while True:
+        status = {n["TargetNetworkId"]: (n.get("Status") or {}).get("Code") for n in
+                  describe_target_networks(client, endpoint_id)}
+        failed = [subnet for subnet in subnet_ids if subnet not in status]
+        if failed:
+            raise AnsibleEC2Error(message=f"Client VPN {endpoint_id}: the association of {', '.join(failed)} failed "
+                                  "(check that each subnet has free addresses and lies in its own availability zone)")
+        pending = {subnet: status[subnet] for subnet in subnet_ids if status[subnet] != "associated"}
+        elapsed = int(time.monotonic() - started)
+        progress(f"Client VPN {endpoint_id}: {len(subnet_ids) - len(pending)}/{len(subnet_ids)} subnets associated "
+                 f"after {elapsed} s" + (f", waiting for {pending}" if pending else ""))
+        if not pending:
+            return {subnet: status[subnet] for subnet in subnet_ids}
+        if elapsed >= timeout:
+            raise AnsibleEC2Error(message=f"Client VPN {endpoint_id}: subnets still not associated after {timeout} s: "
+                                  f"{pending}. Run again to keep waiting, or raise wait_timeout")
+        time.sleep(min(delay, max(1, timeout - elapsed)))
+
+
 def find_endpoint_by_name(client, name: str) -> Optional[Dict[str, Any]]:
     """The endpoint whose Name tag is ``name`` (the API cannot filter on tags); None when there is none."""
     matches = []
@@ -224,7 +251,10 @@ def endpoint_changes(params: Dict[str, Any], current: Dict[str, Any]) -> Dict[st
         if key == "connection_log":
             wanted = desired_connection_log(wanted, current.get(key))
         elif key == "security_group_ids" and wanted is not None:
-            wanted = sorted(wanted)
+            # An endpoint in a VPC always has a group: given none, AWS applies the VPC's default group. An empty
+            # list therefore means "AWS's default", not "no group", and is never a change (asking for [] again
+            # would report a change on every run and send a request AWS answers with the default group again).
+            wanted = sorted(wanted) or None
         if wanted is not None and wanted != current.get(key):
             changes[key] = wanted
     return changes
@@ -241,7 +271,8 @@ def modify_params(endpoint_id: str, changes: Dict[str, Any], params: Dict[str, A
         request["DnsServers"] = {"CustomDnsServers": changes["dns_servers"], "Enabled": bool(changes["dns_servers"])}
     if "security_group_ids" in changes or "vpc_id" in changes:
         request["VpcId"] = params["vpc_id"]
-        request["SecurityGroupIds"] = sorted(params["security_group_ids"] or [])
+        if params["security_group_ids"]:
+            request["SecurityGroupIds"] = sorted(params["security_group_ids"])
     if "connection_log" in changes:
         request["ConnectionLogOptions"] = api_connection_log(changes["connection_log"])
     return request

@@ -76,6 +76,7 @@ options:
   security_group_ids:
     description:
       - Security groups applied to the endpoint's network interfaces.
+      - An empty list leaves the groups to AWS, which applies the VPC's default group.
     type: list
     elements: str
   session_timeout_hours:
@@ -137,10 +138,25 @@ options:
       description:
         description: Description of the route.
         type: str
+  wait:
+    description:
+      - Wait until every subnet in O(target_subnet_ids) is associated.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for the associations before failing (a later run waits again).
+    type: int
+    default: 900
 notes:
   - The unit tests use botocore's Stubber (every call and response checked against the EC2 API model) and a small
-    stateful fake, because the moto emulator does not implement the Client VPN API.
-  - Subnet associations take several minutes to become C(associated); the module does not wait for them.
+    stateful fake, because the moto emulator does not implement the Client VPN API; the association wait (states
+    C(associating) to C(associated), a failed association, the timeout) and the empty security-group list are
+    tested that way too.
+  - Subnet associations take several minutes to become C(associated) on AWS; with O(wait) the module polls
+    until they are (its progress goes to the module log), so routes and the first connections find them ready.
+  - O(security_group_ids=[]) means the VPC's default group, which AWS applies when none is given; it is never
+    reported as a change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -210,6 +226,11 @@ routes:
   returned: always
   type: list
   elements: dict
+association_status:
+  description: Status of each associated subnet after the wait (empty when nothing was awaited).
+  returned: when O(state=present)
+  type: dict
+  sample: {"subnet-0123456789abcdef0": "associated"}
 actions:
   description: What was (or in check mode would be) done, in order.
   returned: always
@@ -393,6 +414,11 @@ def ensure_present(module, client, endpoint) -> None:
         networks, rules, routes, before = [], [], [], {}
 
     subnets = sync_subnets(plan, endpoint_id, params["target_subnet_ids"], networks)
+    associated = {n["TargetNetworkId"] for n in networks if (n.get("Status") or {}).get("Code") == "associated"}
+    association_status = {}
+    if params["wait"] and set(subnets) - associated:
+        association_status = unless_check_mode(module, cvpn.wait_for_associations, client, endpoint_id, sorted(subnets),
+                                               params["wait_timeout"], progress=module.log) or {}
     after_rules = sync_rules(plan, endpoint_id, params["authorization_rules"], rules)
     after_routes = sync_routes(plan, endpoint_id, params["routes"], routes, list(subnets))
     after = view_of(settings, tags, list(subnets), after_rules, after_routes)
@@ -408,7 +434,7 @@ def ensure_present(module, client, endpoint) -> None:
         result["tags"] = boto3_tag_list_to_ansible_dict((fresh[0] if fresh else {}).get("Tags", []))
     exit_with_result(module, bool(plan.actions), diff=build_diff(before, after), client_vpn_endpoint=result,
                      target_networks=subnets, authorization_rules=after_rules, routes=after_routes,
-                     actions=plan.actions)
+                     association_status=association_status, actions=plan.actions)
 
 
 def main():
@@ -456,6 +482,8 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
