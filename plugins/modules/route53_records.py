@@ -173,8 +173,6 @@ def check_records(module: AnsibleAWSModule) -> None:
         if spec["type"] in seen:
             module.fail_json(msg="%s: a second %s record set; simple routing allows one per type" % (label, spec["type"]))
         seen.add(spec["type"])
-        if bool(spec.get("alias")) == bool(spec.get("values")):
-            module.fail_json(msg="%s: give either alias or values (with ttl), not both and not neither" % label)
         if spec.get("values") and (spec.get("ttl") is None or not 0 <= spec["ttl"] <= 2147483647):
             module.fail_json(msg="%s: ttl between 0 and 2147483647 is required with values" % label)
     if "CNAME" in seen and len(seen) > 1:
@@ -250,6 +248,8 @@ def main():
                     ),
                 ),
             ),
+            mutually_exclusive=[("alias", "values")],
+            required_one_of=[("alias", "values")],
         ),
         comment=dict(type="str"),
         wait=dict(type="bool", default=False),

@@ -430,18 +430,10 @@ def validate(module):
     params = module.params
     gen = params["generate_password"]
     if gen is not None:
-        if params["secret_string"] is not None:
-            module.fail_json(msg="generate_password and secret_string are mutually exclusive")
         if params["json_secret"] is not None and not gen.get("key"):
             module.fail_json(msg="generate_password.key is required with json_secret: it names the password's key")
         if params["json_secret"] is None and gen.get("key"):
             module.fail_json(msg="generate_password.key needs json_secret; without it the password is the whole value")
-    rotation = params["rotation"]
-    if rotation and rotation["enabled"]:
-        if rotation.get("schedule_expression") and rotation.get("automatically_after_days"):
-            module.fail_json(msg="rotation.schedule_expression and rotation.automatically_after_days are mutually exclusive")
-        if not rotation.get("schedule_expression") and not rotation.get("automatically_after_days"):
-            module.fail_json(msg="rotation needs schedule_expression or automatically_after_days")
     if params["recovery_window"] != 0 and not 7 <= params["recovery_window"] <= 30:
         module.fail_json(msg="recovery_window must be 0 or between 7 and 30 days")
 
@@ -475,6 +467,8 @@ def main():
                 duration=dict(type="str"),
                 rotate_immediately=dict(type="bool", default=False),
             ),
+            mutually_exclusive=[("schedule_expression", "automatically_after_days")],
+            required_if=[("enabled", True, ("schedule_expression", "automatically_after_days"), True)],
         ),
         recovery_window=dict(type="int", default=30),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -482,7 +476,7 @@ def main():
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[("secret_string", "json_secret")],
+        mutually_exclusive=[("secret_string", "json_secret"), ("generate_password", "secret_string")],
         supports_check_mode=True,
     )
     validate(module)
