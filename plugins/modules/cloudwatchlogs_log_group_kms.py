@@ -58,6 +58,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlog
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import disassociate_kms_key
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import get_log_group
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 
 def main():
@@ -77,11 +78,10 @@ def main():
             module.fail_json(msg=f"log group {name} does not exist")
         current = group.get("kmsKeyId") or ""
         changed = current != wanted
-        if changed and not module.check_mode:
-            if wanted:
-                associate_kms_key(client, name, wanted)
-            else:
-                disassociate_kms_key(client, name)
+        if changed and wanted:
+            unless_check_mode(module, associate_kms_key, client, name, wanted)
+        elif changed:
+            unless_check_mode(module, disassociate_kms_key, client, name)
     except AnsibleCloudWatchLogsError as e:
         module.fail_json_aws_error(e)
 

@@ -98,6 +98,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import AnsibleECRError
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import batch_get_image
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import describe_repository
@@ -144,8 +145,7 @@ def promote(module: AnsibleAWSModule, client) -> None:
 
     if current_digest:
         result["previous_digest"] = current_digest
-    if not module.check_mode:
-        put_image(client, name, source, tag, registry_id)
+    unless_check_mode(module, put_image, client, name, source, tag, registry_id)
     exit_with_result(module, True, diff=build_diff(before, after), **result)
 
 

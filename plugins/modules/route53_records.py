@@ -152,6 +152,7 @@ status:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import AnsibleRoute53Error
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import ansible_record
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import boto3_record
@@ -216,8 +217,8 @@ def ensure(module: AnsibleAWSModule, client) -> None:
         exit_with_result(module, False, diff={"before": before, "after": before}, records=before, previous_records=before)
 
     result = {"records": after, "previous_records": before}
-    if not module.check_mode:
-        change = change_records(client, zone_id, changes, params["comment"])
+    change = unless_check_mode(module, change_records, client, zone_id, changes, params["comment"])
+    if change:
         result.update(change_id=change["Id"].split("/")[-1], status=change["Status"])
         if params["wait"] and change["Status"] != "INSYNC":
             wait_insync(client, change["Id"], params["wait_timeout"])
