@@ -17,9 +17,10 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # Certificates that are, or may still become, usable. FAILED, EXPIRED, REVOKED, INACTIVE and
 # VALIDATION_TIMED_OUT ones are never reused: a new request replaces them.
@@ -39,44 +40,44 @@ class ACMErrorHandler(AWSErrorHandler):
 
 
 @ACMErrorHandler.list_error_handler("list certificates", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_certificates(client, statuses=USABLE_STATUSES) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("list_certificates")
     return paginator.paginate(CertificateStatuses=list(statuses)).build_full_result()["CertificateSummaryList"]
 
 
 @ACMErrorHandler.list_error_handler("describe certificate")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_certificate(client, arn: str) -> Optional[Dict[str, Any]]:
     return client.describe_certificate(CertificateArn=arn)["Certificate"]
 
 
 @ACMErrorHandler.list_error_handler("list certificate tags", {})
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_certificate_tags(client, arn: str) -> Dict[str, str]:
     return boto3_tag_list_to_ansible_dict(client.list_tags_for_certificate(CertificateArn=arn).get("Tags", []))
 
 
 @ACMErrorHandler.common_error_handler("tag certificate")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def add_certificate_tags(client, arn: str, tags: Dict[str, str]) -> None:
     client.add_tags_to_certificate(CertificateArn=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @ACMErrorHandler.common_error_handler("untag certificate")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def remove_certificate_tags(client, arn: str, keys: List[str]) -> None:
     client.remove_tags_from_certificate(CertificateArn=arn, Tags=[{"Key": key} for key in keys])
 
 
 @ACMErrorHandler.common_error_handler("request certificate")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def request_certificate(client, **params: Any) -> str:
     return client.request_certificate(**params)["CertificateArn"]
 
 
 @ACMErrorHandler.deletion_error_handler("delete certificate")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUseException"])
+@aws_retry(["ResourceInUseException"])
 def delete_certificate(client, arn: str) -> bool:
     client.delete_certificate(CertificateArn=arn)
     return True

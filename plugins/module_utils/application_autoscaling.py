@@ -16,7 +16,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # Concurrent updates of the same resource are refused with this code; they succeed when retried.
 _RETRY_CODES = ["ConcurrentUpdateException"]
@@ -35,7 +36,7 @@ class ApplicationAutoScalingErrorHandler(AWSErrorHandler):
 
 
 @ApplicationAutoScalingErrorHandler.list_error_handler("describe scalable targets", None)
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def describe_scalable_target(client, namespace: str, resource_id: str, dimension: str) -> Optional[Dict[str, Any]]:
     targets = client.describe_scalable_targets(
         ServiceNamespace=namespace, ResourceIds=[resource_id], ScalableDimension=dimension
@@ -45,7 +46,7 @@ def describe_scalable_target(client, namespace: str, resource_id: str, dimension
 
 
 @ApplicationAutoScalingErrorHandler.list_error_handler("describe scaling policies", [])
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def describe_scaling_policies(client, namespace: str, resource_id: str, dimension: str) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("describe_scaling_policies")
     policies = paginator.paginate(
@@ -56,26 +57,26 @@ def describe_scaling_policies(client, namespace: str, resource_id: str, dimensio
 
 
 @ApplicationAutoScalingErrorHandler.common_error_handler("register scalable target")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def register_scalable_target(client, **params: Any) -> None:
     client.register_scalable_target(**params)
 
 
 @ApplicationAutoScalingErrorHandler.deletion_error_handler("deregister scalable target")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def deregister_scalable_target(client, namespace: str, resource_id: str, dimension: str) -> bool:
     client.deregister_scalable_target(ServiceNamespace=namespace, ResourceId=resource_id, ScalableDimension=dimension)
     return True
 
 
 @ApplicationAutoScalingErrorHandler.common_error_handler("put scaling policy")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def put_scaling_policy(client, **params: Any) -> Dict[str, Any]:
     return client.put_scaling_policy(**params)
 
 
 @ApplicationAutoScalingErrorHandler.deletion_error_handler("delete scaling policy")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=_RETRY_CODES)
+@aws_retry(_RETRY_CODES)
 def delete_scaling_policy(client, name: str, namespace: str, resource_id: str, dimension: str) -> bool:
     client.delete_scaling_policy(
         PolicyName=name, ServiceNamespace=namespace, ResourceId=resource_id, ScalableDimension=dimension

@@ -13,7 +13,8 @@ from typing import List
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleCloudWatchLogsError(AnsibleAWSError):
@@ -29,7 +30,7 @@ class CloudWatchLogsErrorHandler(AWSErrorHandler):
 
 
 @CloudWatchLogsErrorHandler.list_error_handler("describe query definitions", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_query_definitions(client, name_prefix: str) -> List[Dict[str, Any]]:
     """Every query definition whose name starts with ``name_prefix`` (the API has no paginator: follow nextToken)."""
     params: Dict[str, Any] = {"queryDefinitionNamePrefix": name_prefix, "maxResults": 1000}
@@ -43,19 +44,19 @@ def describe_query_definitions(client, name_prefix: str) -> List[Dict[str, Any]]
 
 
 @CloudWatchLogsErrorHandler.common_error_handler("put query definition")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def put_query_definition(client, **params: Any) -> str:
     return client.put_query_definition(**params)["queryDefinitionId"]
 
 
 @CloudWatchLogsErrorHandler.deletion_error_handler("delete query definition")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_query_definition(client, query_definition_id: str) -> bool:
     return client.delete_query_definition(queryDefinitionId=query_definition_id).get("success", True)
 
 
 @CloudWatchLogsErrorHandler.list_error_handler("describe log groups", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_log_group(client, name: str) -> Dict[str, Any]:
     """The log group called ``name`` exactly, or None."""
     for page in client.get_paginator("describe_log_groups").paginate(logGroupNamePrefix=name):
@@ -66,12 +67,12 @@ def get_log_group(client, name: str) -> Dict[str, Any]:
 
 
 @CloudWatchLogsErrorHandler.common_error_handler("associate KMS key")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def associate_kms_key(client, name: str, kms_key_id: str) -> None:
     client.associate_kms_key(logGroupName=name, kmsKeyId=kms_key_id)
 
 
 @CloudWatchLogsErrorHandler.common_error_handler("disassociate KMS key")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def disassociate_kms_key(client, name: str) -> None:
     client.disassociate_kms_key(logGroupName=name)

@@ -16,8 +16,10 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.transformation import ansible_dict_to_boto3_filter_list
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class EC2FlowLogErrorHandler(AWSErrorHandler):
@@ -29,14 +31,14 @@ class EC2FlowLogErrorHandler(AWSErrorHandler):
 
 
 @EC2FlowLogErrorHandler.list_error_handler("describe flow logs", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_flow_logs(client, **params: Any) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("describe_flow_logs")
     return paginator.paginate(**params).build_full_result()["FlowLogs"]
 
 
 @EC2FlowLogErrorHandler.common_error_handler("create flow log")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_flow_log(client, **params: Any) -> str:
     """Create one flow log and return its id; a per-resource failure (``Unsuccessful``) raises."""
     response = client.create_flow_logs(**params)
@@ -51,7 +53,7 @@ def create_flow_log(client, **params: Any) -> str:
 
 
 @EC2FlowLogErrorHandler.deletion_error_handler("delete flow log")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_flow_log(client, flow_log_id: str) -> bool:
     """Delete one flow log; False when it was already gone."""
     response = client.delete_flow_logs(FlowLogIds=[flow_log_id])
@@ -88,3 +90,15 @@ def find_flow_logs(
 def get_flow_log(client, flow_log_id: str) -> Optional[Dict[str, Any]]:
     flow_logs = describe_flow_logs(client, FlowLogIds=[flow_log_id])
     return flow_logs[0] if flow_logs else None
+
+
+@EC2FlowLogErrorHandler.common_error_handler("tag flow log")
+@aws_retry()
+def tag_flow_log(client, flow_log_id: str, tags: Dict[str, str]) -> None:
+    client.create_tags(Resources=[flow_log_id], Tags=ansible_dict_to_boto3_tag_list(tags))
+
+
+@EC2FlowLogErrorHandler.common_error_handler("untag flow log")
+@aws_retry()
+def untag_flow_log(client, flow_log_id: str, keys: List[str]) -> None:
+    client.delete_tags(Resources=[flow_log_id], Tags=[{"Key": key} for key in keys])

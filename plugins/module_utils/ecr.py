@@ -16,9 +16,10 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleECRError(AnsibleAWSError):
@@ -38,14 +39,14 @@ def _registry(registry_id: Optional[str]) -> Dict[str, str]:
 
 
 @ECRErrorHandler.list_error_handler("describe repository", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_repository(client, repository_name: str, registry_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
     repositories = client.describe_repositories(repositoryNames=[repository_name], **_registry(registry_id))
     return repositories["repositories"][0] if repositories.get("repositories") else None
 
 
 @ECRErrorHandler.common_error_handler("get image")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def batch_get_image(
     client, repository_name: str, image_id: Dict[str, str], registry_id: Optional[str] = None
 ) -> Optional[Dict[str, Any]]:
@@ -66,7 +67,7 @@ def batch_get_image(
 
 
 @ECRErrorHandler.common_error_handler("put image")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def put_image(client, repository_name: str, image: Dict[str, Any], tag: str, registry_id: Optional[str] = None):
     """Attach ``tag`` to the manifest of ``image`` (an image from batch_get_image); no layer is uploaded."""
     params = {
@@ -82,18 +83,18 @@ def put_image(client, repository_name: str, image: Dict[str, Any], tag: str, reg
 
 
 @ECRErrorHandler.common_error_handler("list repository tags")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_repository_tags(client, repository_arn: str) -> Dict[str, str]:
     return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(resourceArn=repository_arn).get("tags") or [])
 
 
 @ECRErrorHandler.common_error_handler("tag repository")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def tag_repository(client, repository_arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(resourceArn=repository_arn, tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @ECRErrorHandler.common_error_handler("untag repository")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def untag_repository(client, repository_arn: str, keys: List[str]) -> None:
     client.untag_resource(resourceArn=repository_arn, tagKeys=list(keys))

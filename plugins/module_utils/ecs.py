@@ -16,7 +16,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleECSError(AnsibleAWSError):
@@ -32,7 +33,7 @@ class ECSErrorHandler(AWSErrorHandler):
 
 
 @ECSErrorHandler.list_error_handler("describe cluster", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_cluster(client, name: str) -> Optional[Dict[str, Any]]:
     """The ACTIVE cluster called ``name`` with its settings and tags, or None (INACTIVE counts as absent)."""
     clusters = client.describe_clusters(clusters=[name], include=["SETTINGS", "TAGS"]).get("clusters") or []
@@ -41,19 +42,19 @@ def describe_cluster(client, name: str) -> Optional[Dict[str, Any]]:
 
 
 @ECSErrorHandler.common_error_handler("create cluster")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_cluster(client, **params: Any) -> Dict[str, Any]:
     return client.create_cluster(**params)["cluster"]
 
 
 @ECSErrorHandler.common_error_handler("update cluster settings")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_cluster_settings(client, name: str, settings: List[Dict[str, str]]) -> Dict[str, Any]:
     return client.update_cluster_settings(cluster=name, settings=settings)["cluster"]
 
 
 @ECSErrorHandler.common_error_handler("put cluster capacity providers")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["UpdateInProgressException", "ResourceInUseException"])
+@aws_retry(["UpdateInProgressException", "ResourceInUseException"])
 def put_cluster_capacity_providers(client, name: str, providers: List[str], strategy: List[Dict[str, Any]]):
     return client.put_cluster_capacity_providers(
         cluster=name, capacityProviders=providers, defaultCapacityProviderStrategy=strategy
@@ -61,12 +62,12 @@ def put_cluster_capacity_providers(client, name: str, providers: List[str], stra
 
 
 @ECSErrorHandler.common_error_handler("tag cluster")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def tag_resource(client, arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(resourceArn=arn, tags=[{"key": key, "value": value} for key, value in tags.items()])
 
 
 @ECSErrorHandler.common_error_handler("untag cluster")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(resourceArn=arn, tagKeys=keys)

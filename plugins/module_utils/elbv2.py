@@ -15,7 +15,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import AnsibleELBv2Error
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class ELBv2ErrorHandler(AWSErrorHandler):
@@ -27,7 +28,7 @@ class ELBv2ErrorHandler(AWSErrorHandler):
 
 
 @ELBv2ErrorHandler.list_error_handler("describe load balancer")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_load_balancer(client, name: Optional[str] = None, arn: Optional[str] = None) -> Optional[Dict[str, Any]]:
     params = {"Names": [name]} if name else {"LoadBalancerArns": [arn]}
     balancers = client.describe_load_balancers(**params)["LoadBalancers"]
@@ -35,14 +36,14 @@ def describe_load_balancer(client, name: Optional[str] = None, arn: Optional[str
 
 
 @ELBv2ErrorHandler.common_error_handler("describe load balancer attributes")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_load_balancer_attributes(client, arn: str) -> Dict[str, str]:
     attributes = client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
     return {item["Key"]: item["Value"] for item in attributes}
 
 
 @ELBv2ErrorHandler.common_error_handler("modify load balancer attributes")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def set_load_balancer_attributes(client, arn: str, attributes: Dict[str, str]) -> Dict[str, str]:
     response = client.modify_load_balancer_attributes(
         LoadBalancerArn=arn, Attributes=[{"Key": key, "Value": value} for key, value in sorted(attributes.items())]

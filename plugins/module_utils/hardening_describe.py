@@ -16,7 +16,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # The "does not exist" codes of the services read here.
 MISSING = [
@@ -43,7 +44,7 @@ class HardeningErrorHandler(AWSErrorHandler):
         return is_boto3_error_code(MISSING)
 
 
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def _paginate(client, operation: str, **params: Any) -> Dict[str, Any]:
     return client.get_paginator(operation).paginate(**params).build_full_result()
 
@@ -63,16 +64,16 @@ def security_groups(client, vpc_id: str) -> List[Dict[str, Any]]:
 @HardeningErrorHandler.list_error_handler("read IAM role")
 def iam_role(client, name: str) -> Optional[Dict[str, Any]]:
     """The role with its inline policies and the default version of every attached policy, by name/ARN."""
-    role = AWSRetry.jittered_backoff()(client.get_role)(RoleName=name)["Role"]
+    role = aws_retry()(client.get_role)(RoleName=name)["Role"]
     inline = {}
     for policy in _paginate(client, "list_role_policies", RoleName=name).get("PolicyNames", []):
-        inline[policy] = AWSRetry.jittered_backoff()(client.get_role_policy)(RoleName=name, PolicyName=policy)[
+        inline[policy] = aws_retry()(client.get_role_policy)(RoleName=name, PolicyName=policy)[
             "PolicyDocument"]
     attached = {}
     for policy in _paginate(client, "list_attached_role_policies", RoleName=name).get("AttachedPolicies", []):
         arn = policy["PolicyArn"]
-        version = AWSRetry.jittered_backoff()(client.get_policy)(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        attached[arn] = AWSRetry.jittered_backoff()(client.get_policy_version)(PolicyArn=arn, VersionId=version)[
+        version = aws_retry()(client.get_policy)(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        attached[arn] = aws_retry()(client.get_policy_version)(PolicyArn=arn, VersionId=version)[
             "PolicyVersion"]["Document"]
     return dict(role, InlinePolicies=inline, AttachedPolicies=attached)
 
@@ -91,7 +92,7 @@ def db_parameters(client, group: str) -> Optional[List[Dict[str, Any]]]:
 
 
 @HardeningErrorHandler.list_error_handler("describe the load balancer")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def load_balancer(client, name: str) -> Optional[Dict[str, Any]]:
     balancers = client.describe_load_balancers(Names=[name])["LoadBalancers"]
     return balancers[0] if balancers else None
@@ -103,19 +104,19 @@ def listeners(client, arn: str) -> List[Dict[str, Any]]:
 
 
 @HardeningErrorHandler.common_error_handler("describe listener rules")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def listener_rules(client, arn: str) -> List[Dict[str, Any]]:
     return client.describe_rules(ListenerArn=arn)["Rules"]
 
 
 @HardeningErrorHandler.common_error_handler("describe load balancer attributes")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def load_balancer_attributes(client, arn: str) -> Dict[str, str]:
     return {a["Key"]: a["Value"] for a in client.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]}
 
 
 @HardeningErrorHandler.list_error_handler("describe the SSL policy")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def ssl_policy(client, name: str) -> Optional[Dict[str, Any]]:
     policies = client.describe_ssl_policies(Names=[name])["SslPolicies"]
     return policies[0] if policies else None
@@ -126,7 +127,7 @@ def task_definition(client, family_or_arn: str) -> Optional[Dict[str, Any]]:
     """The latest ACTIVE revision of a family, or the given family:revision / ARN; None when there is none (ECS
     answers an unknown family with its generic ClientException, so only this call treats that as missing)."""
     try:
-        return AWSRetry.jittered_backoff()(client.describe_task_definition)(taskDefinition=family_or_arn)[
+        return aws_retry()(client.describe_task_definition)(taskDefinition=family_or_arn)[
             "taskDefinition"]
     except is_boto3_error_code("ClientException"):
         return None
@@ -137,7 +138,7 @@ def ecs_services(client, cluster: str) -> List[Dict[str, Any]]:
     arns = _paginate(client, "list_services", cluster=cluster).get("serviceArns", [])
     services = []
     for start in range(0, len(arns), 10):  # describe_services takes 10 at a time
-        services += AWSRetry.jittered_backoff()(client.describe_services)(
+        services += aws_retry()(client.describe_services)(
             cluster=cluster, services=arns[start:start + 10])["services"]
     return services
 
@@ -148,7 +149,7 @@ def log_groups(client, prefix: str) -> List[Dict[str, Any]]:
 
 
 @HardeningErrorHandler.list_error_handler("describe the secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def secret(client, name: str) -> Optional[Dict[str, Any]]:
     found = client.describe_secret(SecretId=name)
     return None if found.get("DeletedDate") else found
@@ -157,9 +158,9 @@ def secret(client, name: str) -> Optional[Dict[str, Any]]:
 @HardeningErrorHandler.list_error_handler("describe the KMS key")
 def kms_key(client, key_id: str) -> Optional[Dict[str, Any]]:
     """describe_key plus the rotation status (None where the caller may not read it)."""
-    metadata = AWSRetry.jittered_backoff()(client.describe_key)(KeyId=key_id)["KeyMetadata"]
+    metadata = aws_retry()(client.describe_key)(KeyId=key_id)["KeyMetadata"]
     try:
-        rotation = AWSRetry.jittered_backoff()(client.get_key_rotation_status)(KeyId=metadata["KeyId"])[
+        rotation = aws_retry()(client.get_key_rotation_status)(KeyId=metadata["KeyId"])[
             "KeyRotationEnabled"]
     except is_boto3_error_code(["AccessDeniedException", "UnsupportedOperationException"]):
         rotation = None

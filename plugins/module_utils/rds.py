@@ -17,7 +17,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.rds import AnsibleRDSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters per call.
 PARAMETERS_PER_CALL = 20
@@ -40,7 +41,7 @@ class InstanceErrorHandler(AWSErrorHandler):
 
 
 @ParameterGroupErrorHandler.list_error_handler("describe DB parameter group", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_parameter_group(client, name: str) -> Optional[Dict[str, Any]]:
     """The group, or None. Some endpoints answer an empty list instead of DBParameterGroupNotFound."""
     groups = client.describe_db_parameter_groups(DBParameterGroupName=name)["DBParameterGroups"]
@@ -48,20 +49,20 @@ def get_parameter_group(client, name: str) -> Optional[Dict[str, Any]]:
 
 
 @ParameterGroupErrorHandler.list_error_handler("describe DB parameters", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_parameters(client, name: str) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("describe_db_parameters")
     return paginator.paginate(DBParameterGroupName=name).build_full_result()["Parameters"]
 
 
 @ParameterGroupErrorHandler.common_error_handler("create DB parameter group")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_parameter_group(client, **params: Any) -> Dict[str, Any]:
     return client.create_db_parameter_group(**params)["DBParameterGroup"]
 
 
 @ParameterGroupErrorHandler.common_error_handler("modify DB parameters")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def modify_parameters(client, name: str, parameters: List[Dict[str, Any]]) -> None:
     for start in range(0, len(parameters), PARAMETERS_PER_CALL):
         client.modify_db_parameter_group(
@@ -70,7 +71,7 @@ def modify_parameters(client, name: str, parameters: List[Dict[str, Any]]) -> No
 
 
 @ParameterGroupErrorHandler.common_error_handler("reset DB parameters")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def reset_parameters(client, name: str, parameters: List[Dict[str, Any]]) -> None:
     for start in range(0, len(parameters), PARAMETERS_PER_CALL):
         client.reset_db_parameter_group(
@@ -79,52 +80,52 @@ def reset_parameters(client, name: str, parameters: List[Dict[str, Any]]) -> Non
 
 
 @ParameterGroupErrorHandler.deletion_error_handler("delete DB parameter group")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_parameter_group(client, name: str) -> bool:
     client.delete_db_parameter_group(DBParameterGroupName=name)
     return True
 
 
 @ParameterGroupErrorHandler.list_error_handler("list tags", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_tags(client, arn: str) -> List[Dict[str, str]]:
     return client.list_tags_for_resource(ResourceName=arn)["TagList"]
 
 
 @ParameterGroupErrorHandler.common_error_handler("tag resource")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def add_tags(client, arn: str, tags: List[Dict[str, str]]) -> None:
     client.add_tags_to_resource(ResourceName=arn, Tags=tags)
 
 
 @ParameterGroupErrorHandler.common_error_handler("untag resource")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def remove_tags(client, arn: str, keys: List[str]) -> None:
     client.remove_tags_from_resource(ResourceName=arn, TagKeys=keys)
 
 
 @InstanceErrorHandler.list_error_handler("describe DB instance", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_instance(client, identifier: str) -> Optional[Dict[str, Any]]:
     instances = client.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
     return instances[0] if instances else None
 
 
 @InstanceErrorHandler.list_error_handler("describe replicated automated backups", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_automated_backups(client, **params: Any) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("describe_db_instance_automated_backups")
     return paginator.paginate(**params).build_full_result()["DBInstanceAutomatedBackups"]
 
 
 @InstanceErrorHandler.common_error_handler("start automated backup replication")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def start_backup_replication(client, **params: Any) -> Dict[str, Any]:
     return client.start_db_instance_automated_backups_replication(**params)["DBInstanceAutomatedBackup"]
 
 
 @InstanceErrorHandler.common_error_handler("stop automated backup replication")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def stop_backup_replication(client, source_arn: str) -> Dict[str, Any]:
     return client.stop_db_instance_automated_backups_replication(SourceDBInstanceArn=source_arn)[
         "DBInstanceAutomatedBackup"

@@ -16,7 +16,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleRoute53Error(AnsibleAWSError):
@@ -37,7 +38,7 @@ def fqdn(name: Optional[str]) -> str:
 
 
 @Route53ErrorHandler.list_error_handler("list resource record sets", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_name_records(client, zone_id: str, name: str) -> Optional[List[Dict[str, Any]]]:
     """Every record set published under ``name`` (None when the zone does not exist)."""
     wanted = fqdn(name)
@@ -56,7 +57,7 @@ def list_name_records(client, zone_id: str, name: str) -> Optional[List[Dict[str
 
 
 @Route53ErrorHandler.common_error_handler("change resource record sets")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["PriorRequestNotComplete"])
+@aws_retry(["PriorRequestNotComplete"])
 def change_records(client, zone_id: str, changes: List[Dict[str, Any]], comment: str) -> Dict[str, Any]:
     batch = {"Changes": changes}
     if comment:

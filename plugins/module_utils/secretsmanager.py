@@ -18,8 +18,9 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleSecretsManagerError(AnsibleAWSError):
@@ -35,51 +36,51 @@ class SecretsManagerErrorHandler(AWSErrorHandler):
 
 
 @SecretsManagerErrorHandler.list_error_handler("describe secret", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_secret(client, secret_id: str) -> Optional[Dict[str, Any]]:
     """The secret's metadata (never its value), or None when it does not exist."""
     return client.describe_secret(SecretId=secret_id)
 
 
 @SecretsManagerErrorHandler.list_error_handler("read secret value", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_secret_string(client, secret_id: str) -> Optional[str]:
     """The AWSCURRENT string value, or None when the secret has no current value."""
     return client.get_secret_value(SecretId=secret_id).get("SecretString")
 
 
 @SecretsManagerErrorHandler.common_error_handler("generate a random password")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_random_password(client, **params: Any) -> str:
     return client.get_random_password(**params)["RandomPassword"]
 
 
 @SecretsManagerErrorHandler.common_error_handler("create secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_secret(client, **params: Any) -> Dict[str, Any]:
     return client.create_secret(**params)
 
 
 @SecretsManagerErrorHandler.common_error_handler("update secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_secret(client, **params: Any) -> Dict[str, Any]:
     return client.update_secret(**params)
 
 
 @SecretsManagerErrorHandler.common_error_handler("store the secret value")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def put_secret_string(client, secret_id: str, secret_string: str) -> Dict[str, Any]:
     return client.put_secret_value(SecretId=secret_id, SecretString=secret_string)
 
 
 @SecretsManagerErrorHandler.common_error_handler("restore secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def restore_secret(client, secret_id: str) -> Dict[str, Any]:
     return client.restore_secret(SecretId=secret_id)
 
 
 @SecretsManagerErrorHandler.deletion_error_handler("delete secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_secret(client, secret_id: str, recovery_window: int) -> bool:
     if recovery_window == 0:
         client.delete_secret(SecretId=secret_id, ForceDeleteWithoutRecovery=True)
@@ -89,25 +90,25 @@ def delete_secret(client, secret_id: str, recovery_window: int) -> bool:
 
 
 @SecretsManagerErrorHandler.common_error_handler("configure secret rotation")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def rotate_secret(client, **params: Any) -> Dict[str, Any]:
     return client.rotate_secret(**params)
 
 
 @SecretsManagerErrorHandler.common_error_handler("cancel secret rotation")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def cancel_rotate_secret(client, secret_id: str) -> Dict[str, Any]:
     return client.cancel_rotate_secret(SecretId=secret_id)
 
 
 @SecretsManagerErrorHandler.common_error_handler("tag secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def tag_secret(client, secret_id: str, tags: list) -> None:
     client.tag_resource(SecretId=secret_id, Tags=tags)
 
 
 @SecretsManagerErrorHandler.common_error_handler("untag secret")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def untag_secret(client, secret_id: str, tag_keys: list) -> None:
     client.untag_resource(SecretId=secret_id, TagKeys=tag_keys)
 

@@ -10,6 +10,7 @@ Errors surface as ``AnsibleServiceDiscoveryError``; modules call ``module.fail_j
 """
 
 import time
+from functools import partial
 import uuid
 from typing import Any
 from typing import Dict
@@ -20,10 +21,13 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import TagPlan
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 
 
 class AnsibleServiceDiscoveryError(AnsibleAWSError):
@@ -43,7 +47,7 @@ def request_id() -> str:
 
 
 @ServiceDiscoveryErrorHandler.list_error_handler("list namespaces", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_namespaces(client, name: str) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("list_namespaces")
     result = paginator.paginate(Filters=[{"Name": "NAME", "Values": [name], "Condition": "EQ"}]).build_full_result()
@@ -52,19 +56,19 @@ def list_namespaces(client, name: str) -> List[Dict[str, Any]]:
 
 
 @ServiceDiscoveryErrorHandler.list_error_handler("get namespace", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_namespace(client, namespace_id: str) -> Optional[Dict[str, Any]]:
     return client.get_namespace(Id=namespace_id)["Namespace"]
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("create private DNS namespace")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_private_dns_namespace(client, **params: Any) -> str:
     return client.create_private_dns_namespace(CreatorRequestId=request_id(), **params)["OperationId"]
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("update private DNS namespace")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_private_dns_namespace(client, namespace_id: str, description: str) -> str:
     return client.update_private_dns_namespace(
         Id=namespace_id, UpdaterRequestId=request_id(), Namespace={"Description": description}
@@ -72,13 +76,13 @@ def update_private_dns_namespace(client, namespace_id: str, description: str) ->
 
 
 @ServiceDiscoveryErrorHandler.deletion_error_handler("delete namespace")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_namespace(client, namespace_id: str) -> Optional[str]:
     return client.delete_namespace(Id=namespace_id).get("OperationId")
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("get operation")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_operation(client, operation_id: str) -> Dict[str, Any]:
     return client.get_operation(OperationId=operation_id)["Operation"]
 
@@ -103,7 +107,7 @@ def wait_for_operation(client, operation_id: str, timeout: int = 300, delay: int
 
 
 @ServiceDiscoveryErrorHandler.list_error_handler("list services", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_services(client, namespace_id: str) -> List[Dict[str, Any]]:
     paginator = client.get_paginator("list_services")
     filters = [{"Name": "NAMESPACE_ID", "Values": [namespace_id], "Condition": "EQ"}]
@@ -111,61 +115,53 @@ def list_services(client, namespace_id: str) -> List[Dict[str, Any]]:
 
 
 @ServiceDiscoveryErrorHandler.list_error_handler("get service", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_service(client, service_id: str) -> Optional[Dict[str, Any]]:
     return client.get_service(Id=service_id)["Service"]
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("create service")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_service(client, **params: Any) -> Dict[str, Any]:
     return client.create_service(CreatorRequestId=request_id(), **params)["Service"]
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("update service")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_service(client, service_id: str, service: Dict[str, Any]) -> Optional[str]:
     return client.update_service(Id=service_id, Service=service).get("OperationId")
 
 
 @ServiceDiscoveryErrorHandler.deletion_error_handler("delete service")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["ResourceInUse"])
+@aws_retry(["ResourceInUse"])
 def delete_service(client, service_id: str) -> bool:
     client.delete_service(Id=service_id)
     return True
 
 
 @ServiceDiscoveryErrorHandler.list_error_handler("list tags", {})
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_tags(client, arn: str) -> Dict[str, str]:
     return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(ResourceARN=arn).get("Tags") or [])
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("tag resource")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def tag_resource(client, arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @ServiceDiscoveryErrorHandler.common_error_handler("untag resource")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=keys)
 
 
-def ensure_tags(client, arn: str, current: Dict[str, str], tags: Optional[Dict[str, str]], purge: bool, check: bool):
-    """Apply tags/purge_tags semantics; returns (changed, tags after)."""
-    if tags is None:
-        return False, dict(current)
-    to_set, to_unset = compare_aws_tags(current, tags, purge)
-    after = {key: value for key, value in current.items() if key not in to_unset}
-    after.update(to_set)
-    if not check and arn:
-        if to_unset:
-            untag_resource(client, arn, to_unset)
-        if to_set:
-            tag_resource(client, arn, to_set)
-    return bool(to_set or to_unset), after
+def reconcile_tags(module, client, current: Dict[str, Any]) -> TagPlan:
+    """The kernel's tag plan for an existing Cloud Map resource, carried out through the check-mode gate."""
+    plan = plan_tags(current["tags"], module.params["tags"], module.params["purge_tags"])
+    apply_tags(module, plan, partial(tag_resource, client, current["arn"]), partial(untag_resource, client, current["arn"]))
+    return plan
 
 
 def run_module(argument_spec: Dict[str, Any], find, ensure_absent, ensure_present) -> None:
@@ -174,7 +170,7 @@ def run_module(argument_spec: Dict[str, Any], find, ensure_absent, ensure_presen
     ``ensure_absent`` and ``ensure_present`` end the module themselves (exit_json).
     """
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("servicediscovery", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("servicediscovery")
     try:
         current = find(module, client)
         if module.params["state"] == "absent":

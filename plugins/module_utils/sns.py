@@ -16,9 +16,10 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleSNSError(AnsibleAWSError):
@@ -34,7 +35,7 @@ class SNSErrorHandler(AWSErrorHandler):
 
 
 @SNSErrorHandler.list_error_handler("list topics", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def find_topic_arn(client, name: str) -> Optional[str]:
     for page in client.get_paginator("list_topics").paginate():
         for topic in page.get("Topics", []):
@@ -44,13 +45,13 @@ def find_topic_arn(client, name: str) -> Optional[str]:
 
 
 @SNSErrorHandler.list_error_handler("get topic attributes", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_topic_attributes(client, arn: str) -> Optional[Dict[str, str]]:
     return client.get_topic_attributes(TopicArn=arn)["Attributes"]
 
 
 @SNSErrorHandler.common_error_handler("create topic")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_topic(client, name: str, attributes: Dict[str, str], tags: Dict[str, str]) -> str:
     params: Dict[str, Any] = {"Name": name, "Attributes": attributes}
     if tags:
@@ -59,51 +60,51 @@ def create_topic(client, name: str, attributes: Dict[str, str], tags: Dict[str, 
 
 
 @SNSErrorHandler.common_error_handler("set topic attribute")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def set_topic_attribute(client, arn: str, name: str, value: str) -> None:
     client.set_topic_attributes(TopicArn=arn, AttributeName=name, AttributeValue=value)
 
 
 @SNSErrorHandler.deletion_error_handler("delete topic")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_topic(client, arn: str) -> bool:
     client.delete_topic(TopicArn=arn)
     return True
 
 
 @SNSErrorHandler.list_error_handler("list subscriptions", [])
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_subscriptions(client, arn: str) -> List[Dict[str, str]]:
     paginator = client.get_paginator("list_subscriptions_by_topic")
     return paginator.paginate(TopicArn=arn).build_full_result().get("Subscriptions", [])
 
 
 @SNSErrorHandler.common_error_handler("subscribe")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def subscribe(client, arn: str, protocol: str, endpoint: str) -> None:
     client.subscribe(TopicArn=arn, Protocol=protocol, Endpoint=endpoint)
 
 
 @SNSErrorHandler.deletion_error_handler("unsubscribe")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def unsubscribe(client, subscription_arn: str) -> bool:
     client.unsubscribe(SubscriptionArn=subscription_arn)
     return True
 
 
 @SNSErrorHandler.list_error_handler("list topic tags", {})
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_tags(client, arn: str) -> Dict[str, str]:
     return boto3_tag_list_to_ansible_dict(client.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
 
 
 @SNSErrorHandler.common_error_handler("tag topic")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def tag_topic(client, arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(ResourceArn=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @SNSErrorHandler.common_error_handler("untag topic")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def untag_topic(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceArn=arn, TagKeys=list(keys))

@@ -15,7 +15,8 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 # A resource (or web ACL) that AWS is still creating is reported as missing for a short while.
 RETRY_CODES = ["WAFUnavailableEntityException", "WAFNonexistentItemException"]
@@ -34,19 +35,19 @@ class WAFv2ErrorHandler(AWSErrorHandler):
 
 
 @WAFv2ErrorHandler.list_error_handler("get the web ACL of the resource")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["WAFUnavailableEntityException"])
+@aws_retry(["WAFUnavailableEntityException"])
 def get_web_acl_for_resource(client, resource_arn: str) -> Optional[Dict[str, Any]]:
     return client.get_web_acl_for_resource(ResourceArn=resource_arn).get("WebACL")
 
 
 @WAFv2ErrorHandler.common_error_handler("associate the web ACL")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=RETRY_CODES)
+@aws_retry(RETRY_CODES)
 def associate_web_acl(client, web_acl_arn: str, resource_arn: str) -> None:
     client.associate_web_acl(WebACLArn=web_acl_arn, ResourceArn=resource_arn)
 
 
 @WAFv2ErrorHandler.deletion_error_handler("disassociate the web ACL")
-@AWSRetry.jittered_backoff(catch_extra_error_codes=["WAFUnavailableEntityException"])
+@aws_retry(["WAFUnavailableEntityException"])
 def disassociate_web_acl(client, resource_arn: str) -> bool:
     client.disassociate_web_acl(ResourceArn=resource_arn)
     return True

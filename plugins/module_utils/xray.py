@@ -16,9 +16,10 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorHandler
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 class AnsibleXRayError(AnsibleAWSError):
@@ -34,7 +35,7 @@ class XRayErrorHandler(AWSErrorHandler):
 
 
 @XRayErrorHandler.list_error_handler("get sampling rules", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_sampling_rule(client, name: str) -> Optional[Dict[str, Any]]:
     for page in client.get_paginator("get_sampling_rules").paginate():
         for record in page.get("SamplingRuleRecords", []):
@@ -44,7 +45,7 @@ def get_sampling_rule(client, name: str) -> Optional[Dict[str, Any]]:
 
 
 @XRayErrorHandler.common_error_handler("create sampling rule")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_sampling_rule(client, rule: Dict[str, Any], tags: Dict[str, str]) -> Dict[str, Any]:
     params: Dict[str, Any] = {"SamplingRule": rule}
     if tags:
@@ -53,20 +54,20 @@ def create_sampling_rule(client, rule: Dict[str, Any], tags: Dict[str, str]) -> 
 
 
 @XRayErrorHandler.common_error_handler("update sampling rule")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_sampling_rule(client, update: Dict[str, Any]) -> Dict[str, Any]:
     return client.update_sampling_rule(SamplingRuleUpdate=update)["SamplingRuleRecord"]["SamplingRule"]
 
 
 @XRayErrorHandler.deletion_error_handler("delete sampling rule")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_sampling_rule(client, name: str) -> bool:
     client.delete_sampling_rule(RuleName=name)
     return True
 
 
 @XRayErrorHandler.list_error_handler("get groups", None)
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def get_group(client, name: str) -> Optional[Dict[str, Any]]:
     for page in client.get_paginator("get_groups").paginate():
         for group in page.get("Groups", []):
@@ -76,7 +77,7 @@ def get_group(client, name: str) -> Optional[Dict[str, Any]]:
 
 
 @XRayErrorHandler.common_error_handler("create group")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def create_group(client, params: Dict[str, Any], tags: Dict[str, str]) -> Dict[str, Any]:
     if tags:
         params = dict(params, Tags=ansible_dict_to_boto3_tag_list(tags))
@@ -84,20 +85,20 @@ def create_group(client, params: Dict[str, Any], tags: Dict[str, str]) -> Dict[s
 
 
 @XRayErrorHandler.common_error_handler("update group")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def update_group(client, params: Dict[str, Any]) -> Dict[str, Any]:
     return client.update_group(**params)["Group"]
 
 
 @XRayErrorHandler.deletion_error_handler("delete group")
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def delete_group(client, name: str) -> bool:
     client.delete_group(GroupName=name)
     return True
 
 
 @XRayErrorHandler.list_error_handler("list tags", {})
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_tags(client, arn: str) -> Dict[str, str]:
     tags: List[Dict[str, str]] = []
     params = {"ResourceARN": arn}
@@ -110,19 +111,13 @@ def list_tags(client, arn: str) -> Dict[str, str]:
 
 
 @XRayErrorHandler.common_error_handler("tag resource")
-@AWSRetry.jittered_backoff()
-def _tag(client, arn: str, tags: Dict[str, str]) -> None:
+@aws_retry()
+def tag_resource(client, arn: str, tags: Dict[str, str]) -> None:
     client.tag_resource(ResourceARN=arn, Tags=ansible_dict_to_boto3_tag_list(tags))
 
 
 @XRayErrorHandler.common_error_handler("untag resource")
-@AWSRetry.jittered_backoff()
-def _untag(client, arn: str, keys: List[str]) -> None:
+@aws_retry()
+def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
 
-
-def apply_tags(client, arn: str, to_set: Dict[str, str], to_unset: List[str]) -> None:
-    if to_unset:
-        _untag(client, arn, to_unset)
-    if to_set:
-        _tag(client, arn, to_set)

@@ -170,6 +170,7 @@ validation_records:
 """
 
 import time
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import Optional
@@ -177,9 +178,7 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.lifeworld.production.plugins.module_utils.acm import AnsibleACMError
 from ansible_collections.lifeworld.production.plugins.module_utils.acm import add_certificate_tags
@@ -193,8 +192,11 @@ from ansible_collections.lifeworld.production.plugins.module_utils.acm import re
 from ansible_collections.lifeworld.production.plugins.module_utils.acm import request_certificate
 from ansible_collections.lifeworld.production.plugins.module_utils.acm import requested_names
 from ansible_collections.lifeworld.production.plugins.module_utils.acm import validation_records
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 
 # How long to wait for ACM to publish the validation records of a new request.
 RECORDS_TIMEOUT = 60
@@ -259,6 +261,10 @@ def wait_until_issued(module, client, certificate: Dict[str, Any]) -> Dict[str, 
     )
 
 
+# The result of a run that leaves no certificate.
+NOTHING = {"certificate": {}, "certificate_arn": "", "validation_records": []}
+
+
 def ensure_absent(module, client) -> None:
     params = module.params
     matches = find_certificates(
@@ -268,17 +274,13 @@ def ensure_absent(module, client) -> None:
         statuses=("ISSUED", "PENDING_VALIDATION", "FAILED", "VALIDATION_TIMED_OUT", "EXPIRED", "INACTIVE", "REVOKED"),
     )
     if not matches:
-        exit_with_result(module, False, diff=build_diff({}, {}), certificate={}, certificate_arn="", validation_records=[])
+        exit_absent(module, {}, None, **NOTHING)
     in_use = {c["CertificateArn"]: c["InUseBy"] for c in matches if c.get("InUseBy")}
     if in_use:
         module.fail_json(msg=f"Cannot delete certificates still in use; detach them first: {in_use}")
     before = normalize(matches[0], get_certificate_tags(client, matches[0]["CertificateArn"]))
-    if not module.check_mode:
-        for certificate in matches:
-            delete_certificate(client, certificate["CertificateArn"])
-    exit_with_result(
-        module, True, diff=build_diff(view(before), {}), certificate={}, certificate_arn="", validation_records=[]
-    )
+    exit_absent(module, view(before), lambda: [delete_certificate(client, c["CertificateArn"]) for c in matches],
+                **NOTHING)
 
 
 def ensure_present(module, client) -> None:
@@ -292,17 +294,10 @@ def ensure_present(module, client) -> None:
         arn = existing["CertificateArn"]
         current_tags = get_certificate_tags(client, arn)
         before = normalize(existing, current_tags)
-        after_tags = dict(current_tags)
-        if params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(current_tags, params["tags"], params["purge_tags"])
-            after_tags = {key: value for key, value in current_tags.items() if key not in to_unset}
-            after_tags.update(to_set)
-            changed = bool(to_set or to_unset)
-            if changed and not module.check_mode:
-                if to_unset:
-                    remove_certificate_tags(client, arn, to_unset)
-                if to_set:
-                    add_certificate_tags(client, arn, to_set)
+        tags = plan_tags(current_tags, params["tags"], params["purge_tags"])
+        after_tags = tags.after
+        changed = apply_tags(module, tags, partial(add_certificate_tags, client, arn),
+                             partial(remove_certificate_tags, client, arn))
         certificate = existing
     else:
         before = {}
@@ -363,7 +358,7 @@ def main():
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if module.params["wait_timeout"] < 0 or module.params["wait_delay"] < 1:
         module.fail_json(msg="wait_timeout must be >= 0 and wait_delay >= 1")
-    client = module.client("acm", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("acm")
     try:
         if module.params["state"] == "absent":
             ensure_absent(module, client)

@@ -147,7 +147,6 @@ from typing import Dict
 from typing import List
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.application_autoscaling import (
     AnsibleApplicationAutoScalingError,
@@ -215,8 +214,6 @@ def validate(module: AnsibleAWSModule) -> None:
     if params["state"] != "present":
         return
     for key in ("min_capacity", "max_capacity"):
-        if params[key] is None:
-            module.fail_json(msg=f"{key} is required when state=present")
         if params[key] < 0:
             module.fail_json(msg=f"{key} must not be negative, got {params[key]}")
     if params["min_capacity"] > params["max_capacity"]:
@@ -302,9 +299,10 @@ def main():
         policies=dict(type="list", elements="dict", default=[], options=policy_spec),
         purge_policies=dict(type="bool", default=True),
     )
-    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = AnsibleAWSModule(argument_spec=argument_spec, required_if=[("state", "present", ("min_capacity", "max_capacity"))],
+                              supports_check_mode=True)
     validate(module)
-    client = module.client("application-autoscaling", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("application-autoscaling")
     params = module.params
     try:
         target = describe_scalable_target(

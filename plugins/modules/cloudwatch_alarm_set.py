@@ -279,6 +279,7 @@ removed:
 """
 
 import re
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import List
@@ -287,9 +288,7 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import delete_alarms
@@ -298,7 +297,10 @@ from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch im
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import put_metric_alarm
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import tag_resource
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import untag_resource
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 EXTENDED_STATISTIC = re.compile(r"^p(\d{1,2}(\.\d+)?|100)$")
 SINGLE_METRIC_KEYS = ("namespace", "metric_name", "dimensions", "statistic", "extended_statistic", "period", "unit")
@@ -464,35 +466,28 @@ def reconcile(module: AnsibleAWSModule, client) -> Dict[str, Any]:
         if current is None:
             added.append(name)
             after_view[name] = view(wanted, wanted_tags)
-            if not module.check_mode:
-                put_metric_alarm(client, Tags=ansible_dict_to_boto3_tag_list(wanted_tags), **desired)
+            unless_check_mode(module, put_metric_alarm, client, Tags=ansible_dict_to_boto3_tag_list(wanted_tags), **desired)
             continue
         current_tags = members[name][1] if name in members else list_tags(client, current["AlarmArn"])
-        to_set, to_unset = compare_aws_tags(current_tags, wanted_tags, params["purge_tags"])
+        tags = plan_tags(current_tags, wanted_tags, params["purge_tags"])
         have = canonical(current)
-        if have == wanted and not to_set and not to_unset:
+        if have == wanted and not tags.changed:
             continue
         updated.append(name)
-        new_tags = {k: v for k, v in current_tags.items() if k not in to_unset}
-        new_tags.update(to_set)
         before_view[name] = view(have, current_tags)
-        after_view[name] = view(wanted, new_tags)
-        if module.check_mode:
-            continue
+        after_view[name] = view(wanted, tags.after)
         if have != wanted:
-            put_metric_alarm(client, **desired)
-        if to_unset:
-            untag_resource(client, current["AlarmArn"], to_unset)
-        if to_set:
-            tag_resource(client, current["AlarmArn"], to_set)
+            unless_check_mode(module, put_metric_alarm, client, **desired)
+        apply_tags(module, tags, partial(tag_resource, client, current["AlarmArn"]),
+                   partial(untag_resource, client, current["AlarmArn"]))
 
     if params["purge_alarms"]:
         removed = sorted(name for name in members if name not in declared)
         for name in removed:
             alarm, tags = members[name]
             before_view[name] = view(canonical(alarm), tags)
-        if removed and not module.check_mode:
-            delete_alarms(client, removed)
+        if removed:
+            unless_check_mode(module, delete_alarms, client, removed)
 
     # The headers name every alarm that changes: a unified diff's context may not reach an alarm's name.
     summary = "; ".join(
@@ -572,7 +567,7 @@ def main():
     if not module.params["name_prefix"]:
         module.fail_json(msg="name_prefix must not be empty: it is what keeps other alarms out of the set")
     validate_alarms(module)
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch")
 
     try:
         result = reconcile(module, client)

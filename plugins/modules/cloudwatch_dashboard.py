@@ -98,13 +98,13 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import AnsibleCloudWatchError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import delete_dashboard
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import get_dashboard
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatch import put_dashboard
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 
 def parse_body(module: AnsibleAWSModule, body: Any) -> Dict[str, Any]:
@@ -137,22 +137,23 @@ def main():
     )
     name, state = module.params["name"], module.params["state"]
     body = parse_body(module, module.params["body"]) if state == "present" else None
-    client = module.client("cloudwatch", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("cloudwatch")
 
     try:
         current = get_dashboard(client, name)
         before = stored(current) if current else {}
         if state == "absent":
-            if current and not module.check_mode:
-                delete_dashboard(client, name)
+            if current:
+                unless_check_mode(module, delete_dashboard, client, name)
             diff = {"before": before.get("body", {}), "after": {}}
             exit_with_result(module, bool(current), diff=diff, dashboard={})
 
         changed = before.get("body") != body
         after = {"name": name, "arn": before.get("arn"), "body": body}
         result: Dict[str, Any] = {}
-        if changed and not module.check_mode:
-            messages = put_dashboard(client, name, json.dumps(body, sort_keys=True))
+        messages = unless_check_mode(module, put_dashboard, client, name, json.dumps(body, sort_keys=True)) \
+            if changed else None
+        if messages is not None:
             result["validation_messages"] = messages
             for message in messages:
                 module.warn(f"Dashboard {name}: {message.get('DataPath', '')} {message.get('Message', '')}".strip())

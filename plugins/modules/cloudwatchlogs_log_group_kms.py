@@ -52,13 +52,13 @@ kms_key_id:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import AnsibleCloudWatchLogsError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import associate_kms_key
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import disassociate_kms_key
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import get_log_group
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 
 def main():
@@ -68,7 +68,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     name, wanted = module.params["log_group_name"], module.params["kms_key_id"]
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("logs")
 
     try:
         group = get_log_group(client, name)
@@ -78,11 +78,10 @@ def main():
             module.fail_json(msg=f"log group {name} does not exist")
         current = group.get("kmsKeyId") or ""
         changed = current != wanted
-        if changed and not module.check_mode:
-            if wanted:
-                associate_kms_key(client, name, wanted)
-            else:
-                disassociate_kms_key(client, name)
+        if changed and wanted:
+            unless_check_mode(module, associate_kms_key, client, name, wanted)
+        elif changed:
+            unless_check_mode(module, disassociate_kms_key, client, name)
     except AnsibleCloudWatchLogsError as e:
         module.fail_json_aws_error(e)
 

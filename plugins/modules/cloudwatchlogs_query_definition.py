@@ -86,14 +86,15 @@ from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import AnsibleCloudWatchLogsError
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import delete_query_definition
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import describe_query_definitions
 from ansible_collections.lifeworld.production.plugins.module_utils.cloudwatchlogs import put_query_definition
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 
 def normalize(definition: Dict[str, Any]) -> Dict[str, Any]:
@@ -122,28 +123,29 @@ def main():
         argument_spec=argument_spec, required_if=[("state", "present", ["query_string"])], supports_check_mode=True
     )
     params = module.params
-    client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("logs")
 
     try:
         matches = [d for d in describe_query_definitions(client, params["name"]) if d["name"] == params["name"]]
         current = normalize(matches[0]) if matches else {}
         if params["state"] == "absent":
-            if not module.check_mode:
-                for definition in matches:
-                    delete_query_definition(client, definition["queryDefinitionId"])
-            exit_with_result(module, bool(matches), diff=build_diff(view(current), {}), query_definition={})
+            exit_absent(module, view(current) if matches else {},
+                        lambda: [delete_query_definition(client, d["queryDefinitionId"]) for d in matches],
+                        query_definition={})
 
         after = dict(current) if current else {"name": params["name"], "log_group_names": []}
         after["query_string"] = params["query_string"]
         if params["log_group_names"] is not None:
             after["log_group_names"] = sorted(params["log_group_names"])
         changed = view(current) != view(after)
-        if changed and not module.check_mode:
+        if changed:
             request = {"name": params["name"], "queryString": after["query_string"],
                        "logGroupNames": after["log_group_names"]}
             if current:
                 request["queryDefinitionId"] = current["query_definition_id"]
-            after["query_definition_id"] = put_query_definition(client, **request)
+            definition_id = unless_check_mode(module, put_query_definition, client, **request)
+            if definition_id:
+                after["query_definition_id"] = definition_id
     except AnsibleCloudWatchLogsError as e:
         module.fail_json_aws_error(e)
 

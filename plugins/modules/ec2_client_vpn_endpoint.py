@@ -76,6 +76,7 @@ options:
   security_group_ids:
     description:
       - Security groups applied to the endpoint's network interfaces.
+      - An empty list leaves the groups to AWS, which applies the VPC's default group.
     type: list
     elements: str
   session_timeout_hours:
@@ -137,10 +138,25 @@ options:
       description:
         description: Description of the route.
         type: str
+  wait:
+    description:
+      - Wait until every subnet in O(target_subnet_ids) is associated.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait for the associations before failing (a later run waits again).
+    type: int
+    default: 900
 notes:
   - The unit tests use botocore's Stubber (every call and response checked against the EC2 API model) and a small
-    stateful fake, because the moto emulator does not implement the Client VPN API.
-  - Subnet associations take several minutes to become C(associated); the module does not wait for them.
+    stateful fake, because the moto emulator does not implement the Client VPN API; the association wait (states
+    C(associating) to C(associated), a failed association, the timeout) and the empty security-group list are
+    tested that way too.
+  - Subnet associations take several minutes to become C(associated) on AWS; with O(wait) the module polls
+    until they are (its progress goes to the module log), so routes and the first connections find them ready.
+  - O(security_group_ids=[]) means the VPC's default group, which AWS applies when none is given; it is never
+    reported as a change.
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -210,6 +226,11 @@ routes:
   returned: always
   type: list
   elements: dict
+association_status:
+  description: Status of each associated subnet after the wait (empty when nothing was awaited).
+  returned: when O(state=present)
+  type: dict
+  sample: {"subnet-0123456789abcdef0": "associated"}
 actions:
   description: What was (or in check mode would be) done, in order.
   returned: always
@@ -227,150 +248,13 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
 from ansible_collections.lifeworld.production.plugins.module_utils import ec2_client_vpn as cvpn
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
-
-MODIFIABLE = ("server_certificate_arn", "vpn_port", "split_tunnel", "description", "dns_servers",
-              "vpc_id", "security_group_ids", "session_timeout_hours", "connection_log")
-
-
-def current_settings(endpoint: Dict[str, Any]) -> Dict[str, Any]:
-    """The endpoint's attributes in the shape of the module's options."""
-    auth = next(
-        (a for a in endpoint.get("AuthenticationOptions") or [] if a.get("Type") == "certificate-authentication"), {}
-    )
-    log = endpoint.get("ConnectionLogOptions") or {}
-    return {
-        "client_cidr_block": endpoint.get("ClientCidrBlock"),
-        "transport_protocol": endpoint.get("TransportProtocol"),
-        "client_root_certificate_chain_arn": (auth.get("MutualAuthentication") or {}).get("ClientRootCertificateChain"),
-        "server_certificate_arn": endpoint.get("ServerCertificateArn"),
-        "vpn_port": endpoint.get("VpnPort"),
-        "split_tunnel": endpoint.get("SplitTunnel"),
-        "description": endpoint.get("Description", ""),
-        "dns_servers": list(endpoint.get("DnsServers") or []),
-        "vpc_id": endpoint.get("VpcId"),
-        "security_group_ids": sorted(endpoint.get("SecurityGroupIds") or []),
-        "session_timeout_hours": endpoint.get("SessionTimeoutHours"),
-        "connection_log": {
-            "enabled": bool(log.get("Enabled")),
-            "cloudwatch_log_group": log.get("CloudwatchLogGroup"),
-            "cloudwatch_log_stream": log.get("CloudwatchLogStream"),
-        },
-    }
-
-
-def desired_connection_log(wanted: Optional[Dict[str, Any]], current: Optional[Dict[str, Any]]):
-    if wanted is None:
-        return None
-    if not wanted["enabled"]:
-        return {"enabled": False, "cloudwatch_log_group": None, "cloudwatch_log_stream": None}
-    result = dict(wanted)
-    # AWS names a stream itself when none is given: keep the one it chose.
-    if not result.get("cloudwatch_log_stream") and current and current.get("cloudwatch_log_group") == result.get(
-        "cloudwatch_log_group"
-    ):
-        result["cloudwatch_log_stream"] = current.get("cloudwatch_log_stream")
-    return result
-
-
-def api_connection_log(log: Dict[str, Any]) -> Dict[str, Any]:
-    result = {"Enabled": log["enabled"]}
-    if log["enabled"]:
-        result["CloudwatchLogGroup"] = log["cloudwatch_log_group"]
-        if log.get("cloudwatch_log_stream"):
-            result["CloudwatchLogStream"] = log["cloudwatch_log_stream"]
-    return result
-
-
-def endpoint_changes(params: Dict[str, Any], current: Dict[str, Any]) -> Dict[str, Any]:
-    """Options that are set and differ from the endpoint (every set option for a new endpoint)."""
-    changes = {}
-    for key in MODIFIABLE:
-        wanted = params.get(key)
-        if key == "connection_log":
-            wanted = desired_connection_log(wanted, current.get(key))
-        elif key == "security_group_ids" and wanted is not None:
-            wanted = sorted(wanted)
-        if wanted is not None and wanted != current.get(key):
-            changes[key] = wanted
-    return changes
-
-
-def modify_params(endpoint_id: str, changes: Dict[str, Any], params: Dict[str, Any]) -> Dict[str, Any]:
-    request = {"ClientVpnEndpointId": endpoint_id}
-    simple = {"server_certificate_arn": "ServerCertificateArn", "vpn_port": "VpnPort", "split_tunnel": "SplitTunnel",
-              "description": "Description", "session_timeout_hours": "SessionTimeoutHours"}
-    for key, api_key in simple.items():
-        if key in changes:
-            request[api_key] = changes[key]
-    if "dns_servers" in changes:
-        request["DnsServers"] = {"CustomDnsServers": changes["dns_servers"], "Enabled": bool(changes["dns_servers"])}
-    if "security_group_ids" in changes or "vpc_id" in changes:
-        request["VpcId"] = params["vpc_id"]
-        request["SecurityGroupIds"] = sorted(params["security_group_ids"] or [])
-    if "connection_log" in changes:
-        request["ConnectionLogOptions"] = api_connection_log(changes["connection_log"])
-    return request
-
-
-def create_params(params: Dict[str, Any]) -> Dict[str, Any]:
-    tags = dict(params["tags"] or {}, Name=params["name"])
-    request = {
-        "ClientCidrBlock": params["client_cidr_block"],
-        "ServerCertificateArn": params["server_certificate_arn"],
-        "AuthenticationOptions": [
-            {
-                "Type": "certificate-authentication",
-                "MutualAuthentication": {"ClientRootCertificateChainArn": params["client_root_certificate_chain_arn"]},
-            }
-        ],
-        "ConnectionLogOptions": api_connection_log(params["connection_log"] or {"enabled": False}),
-        "TransportProtocol": params["transport_protocol"],
-        "TagSpecifications": boto3_tag_specifications(tags, ["client-vpn-endpoint"]),
-    }
-    optional = {"vpn_port": "VpnPort", "split_tunnel": "SplitTunnel", "description": "Description",
-                "session_timeout_hours": "SessionTimeoutHours", "vpc_id": "VpcId"}
-    for key, api_key in optional.items():
-        if params.get(key) is not None:
-            request[api_key] = params[key]
-    if params.get("dns_servers"):
-        request["DnsServers"] = params["dns_servers"]
-    if params.get("security_group_ids"):
-        request["SecurityGroupIds"] = sorted(params["security_group_ids"])
-    return request
-
-
-def rule_key(rule: Dict[str, Any]):
-    return (rule["destination_cidr"], rule.get("access_group_id") or "")
-
-
-def current_rules(rules: List[Dict[str, Any]]) -> Dict[Any, Dict[str, Any]]:
-    result = {}
-    for rule in rules:
-        view = {"destination_cidr": rule["DestinationCidr"], "access_group_id": rule.get("GroupId") or None,
-                "description": rule.get("Description") or None}
-        result[rule_key(view)] = view
-    return result
-
-
-def current_routes(routes: List[Dict[str, Any]]) -> Dict[Any, Dict[str, Any]]:
-    """Routes added through the API (origin add-route); those AWS adds per associated subnet are not ours."""
-    result = {}
-    for route in routes:
-        if route.get("Origin") != "add-route":
-            continue
-        view = {"destination_cidr": route["DestinationCidr"], "target_subnet_id": route["TargetSubnet"],
-                "description": route.get("Description") or None}
-        result[(view["destination_cidr"], view["target_subnet_id"])] = view
-    return result
-
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
 class Plan:
     """Ordered actions: recorded in check mode, recorded and carried out otherwise."""
@@ -380,9 +264,7 @@ class Plan:
 
     def do(self, description: str, func, *args, **kwargs):
         self.actions.append(description)
-        if not self.module.check_mode:
-            return func(self.client, *args, **kwargs)
-        return None
+        return unless_check_mode(self.module, func, self.client, *args, **kwargs)
 
 
 def sync_subnets(plan: Plan, endpoint_id: Optional[str], wanted: Optional[List[str]], networks) -> Dict[str, str]:
@@ -402,14 +284,14 @@ def sync_subnets(plan: Plan, endpoint_id: Optional[str], wanted: Optional[List[s
 
 
 def sync_rules(plan: Plan, endpoint_id, wanted, existing) -> List[Dict[str, Any]]:
-    current = current_rules(existing)
+    current = cvpn.current_rules(existing)
     if wanted is None:
         return list(current.values())
     desired = {}
     for rule in wanted:
         view = {"destination_cidr": rule["destination_cidr"], "access_group_id": rule.get("access_group_id") or None,
                 "description": rule.get("description") or None}
-        desired[rule_key(view)] = view
+        desired[cvpn.rule_key(view)] = view
     for key, rule in current.items():
         # A changed description needs the rule revoked and authorized again: the API cannot modify it.
         if key not in desired or desired[key]["description"] != rule["description"]:
@@ -433,7 +315,7 @@ def sync_rules(plan: Plan, endpoint_id, wanted, existing) -> List[Dict[str, Any]
 
 
 def sync_routes(plan: Plan, endpoint_id, wanted, existing, subnets: List[str]) -> List[Dict[str, Any]]:
-    current = current_routes(existing)
+    current = cvpn.current_routes(existing)
     if wanted is None:
         return list(current.values())
     desired = {}
@@ -456,16 +338,13 @@ def sync_routes(plan: Plan, endpoint_id, wanted, existing, subnets: List[str]) -
 
 
 def sync_tags(plan: Plan, endpoint_id, current: Dict[str, str], params) -> Dict[str, str]:
-    if params["tags"] is None:
-        return current
-    to_set, to_unset = compare_aws_tags(current, dict(params["tags"], Name=params["name"]), params["purge_tags"])
-    if to_unset:
-        plan.do("untag " + ",".join(sorted(to_unset)), cvpn.delete_tags, endpoint_id, to_unset)
-    if to_set:
-        plan.do("tag " + ",".join(sorted(to_set)), cvpn.create_tags, endpoint_id, to_set)
-    result = {k: v for k, v in current.items() if k not in to_unset}
-    result.update(to_set)
-    return result
+    tags = plan_tags(current, None if params["tags"] is None else dict(params["tags"], Name=params["name"]),
+                     params["purge_tags"])
+    if tags.to_unset:
+        plan.do("untag " + ",".join(sorted(tags.to_unset)), cvpn.delete_tags, endpoint_id, tags.to_unset)
+    if tags.to_set:
+        plan.do("tag " + ",".join(sorted(tags.to_set)), cvpn.create_tags, endpoint_id, tags.to_set)
+    return tags.after
 
 
 def immutable_conflicts(params, settings) -> List[str]:
@@ -501,7 +380,7 @@ def ensure_present(module, client, endpoint) -> None:
     plan = Plan(module, client)
     if endpoint:
         endpoint_id = endpoint["ClientVpnEndpointId"]
-        settings = current_settings(endpoint)
+        settings = cvpn.current_settings(endpoint)
         conflicts = immutable_conflicts(params, settings)
         if conflicts:
             module.fail_json(
@@ -513,12 +392,12 @@ def ensure_present(module, client, endpoint) -> None:
         networks = cvpn.describe_target_networks(client, endpoint_id)
         rules = cvpn.describe_authorization_rules(client, endpoint_id)
         routes = cvpn.describe_routes(client, endpoint_id)
-        before = view_of(settings, tags, [n["TargetNetworkId"] for n in networks], list(current_rules(rules).values()),
-                         list(current_routes(routes).values()))
-        changes = endpoint_changes(params, settings)
+        before = view_of(settings, tags, [n["TargetNetworkId"] for n in networks], list(cvpn.current_rules(rules).values()),
+                         list(cvpn.current_routes(routes).values()))
+        changes = cvpn.endpoint_changes(params, settings)
         if changes:
             plan.do("modify " + ",".join(sorted(changes)), cvpn.modify_endpoint,
-                    **modify_params(endpoint_id, changes, params))
+                    **cvpn.modify_params(endpoint_id, changes, params))
         settings = dict(settings, **changes)
         tags = sync_tags(plan, endpoint_id, tags, params)
     else:
@@ -526,15 +405,20 @@ def ensure_present(module, client, endpoint) -> None:
                    if not params.get(k)]
         if missing:
             module.fail_json(msg=f"To create Client VPN endpoint {params['name']}, set: {', '.join(missing)}")
-        endpoint_id = plan.do("create endpoint", cvpn.create_endpoint, **create_params(params))
-        settings = dict(current_settings({}), **{k: v for k, v in params.items() if k in MODIFIABLE and v is not None})
+        endpoint_id = plan.do("create endpoint", cvpn.create_endpoint, **cvpn.create_params(params))
+        settings = dict(cvpn.current_settings({}), **{k: v for k, v in params.items() if k in cvpn.MODIFIABLE and v is not None})
         settings.update({k: params[k] for k in ("client_cidr_block", "transport_protocol",
                                                 "client_root_certificate_chain_arn")})
-        settings["connection_log"] = desired_connection_log(params["connection_log"] or {"enabled": False}, None)
+        settings["connection_log"] = cvpn.desired_connection_log(params["connection_log"] or {"enabled": False}, None)
         tags = dict(params["tags"] or {}, Name=params["name"])
         networks, rules, routes, before = [], [], [], {}
 
     subnets = sync_subnets(plan, endpoint_id, params["target_subnet_ids"], networks)
+    associated = {n["TargetNetworkId"] for n in networks if (n.get("Status") or {}).get("Code") == "associated"}
+    association_status = {}
+    if params["wait"] and set(subnets) - associated:
+        association_status = unless_check_mode(module, cvpn.wait_for_associations, client, endpoint_id, sorted(subnets),
+                                               params["wait_timeout"], progress=module.log) or {}
     after_rules = sync_rules(plan, endpoint_id, params["authorization_rules"], rules)
     after_routes = sync_routes(plan, endpoint_id, params["routes"], routes, list(subnets))
     after = view_of(settings, tags, list(subnets), after_rules, after_routes)
@@ -550,7 +434,7 @@ def ensure_present(module, client, endpoint) -> None:
         result["tags"] = boto3_tag_list_to_ansible_dict((fresh[0] if fresh else {}).get("Tags", []))
     exit_with_result(module, bool(plan.actions), diff=build_diff(before, after), client_vpn_endpoint=result,
                      target_networks=subnets, authorization_rules=after_rules, routes=after_routes,
-                     actions=plan.actions)
+                     association_status=association_status, actions=plan.actions)
 
 
 def main():
@@ -598,13 +482,15 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=900),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         required_by={"security_group_ids": ["vpc_id"]},
         supports_check_mode=True,
     )
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ec2")
     try:
         endpoint = cvpn.find_endpoint_by_name(client, module.params["name"])
         if module.params["state"] == "absent":

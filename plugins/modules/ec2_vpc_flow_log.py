@@ -207,6 +207,7 @@ replaced_flow_log_id:
   sample: fl-0123456789abcdef0
 """
 
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import Optional
@@ -214,20 +215,23 @@ from typing import Optional
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import AnsibleEC2Error
-from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_specifications
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import changed_keys
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import create_flow_log
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import delete_flow_log
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import find_flow_logs
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import get_flow_log
+from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import tag_flow_log
+from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import untag_flow_log
 
 # Attributes AWS cannot modify: a set option that differs forces a replacement.
 IMMUTABLE_KEYS = ("traffic_type", "deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
@@ -294,13 +298,13 @@ def select_flow_log(module: AnsibleAWSModule, matches, traffic_type: Optional[st
     return matches[0] if matches else None
 
 
-def desired_tags(current_tags: Dict[str, str], tags: Optional[Dict[str, str]], purge_tags: bool) -> Dict[str, str]:
-    if tags is None:
-        return dict(current_tags)
-    to_set, to_unset = compare_aws_tags(current_tags, tags, purge_tags)
-    result = {key: value for key, value in current_tags.items() if key not in to_unset}
-    result.update(to_set)
-    return result
+def create(client, params: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, Any]:
+    request = {CREATE_PARAMS[key]: after[key] for key in CREATE_PARAMS if after.get(key) is not None}
+    request["ResourceType"] = params["resource_type"]
+    request["ResourceIds"] = [params["resource_id"]]
+    if after["tags"]:
+        request["TagSpecifications"] = boto3_tag_specifications(after["tags"], ["vpc-flow-log"])
+    return normalize_flow_log(get_flow_log(client, create_flow_log(client, **request)))
 
 
 def ensure_absent(module: AnsibleAWSModule, client, matches) -> None:
@@ -309,11 +313,8 @@ def ensure_absent(module: AnsibleAWSModule, client, matches) -> None:
     if not targets:
         exit_with_result(module, False, diff=build_diff({}, {}), flow_log={})
     before = normalize_flow_log(targets[0]) if len(targets) == 1 else [normalize_flow_log(fl) for fl in targets]
-    if not module.check_mode:
-        for flow_log in targets:
-            delete_flow_log(client, flow_log["FlowLogId"])
     diff_before = view(before) if isinstance(before, dict) else {"flow_logs": [view(fl) for fl in before]}
-    exit_with_result(module, True, diff=build_diff(diff_before, {}), flow_log={})
+    exit_absent(module, diff_before, lambda: [delete_flow_log(client, fl["FlowLogId"]) for fl in targets], flow_log={})
 
 
 def ensure_present(module: AnsibleAWSModule, client, existing: Optional[Dict[str, Any]]) -> None:
@@ -327,7 +328,8 @@ def ensure_present(module: AnsibleAWSModule, client, existing: Optional[Dict[str
         if params.get(key) is not None:
             after[key] = params[key]
     after.setdefault("traffic_type", "ALL")
-    after["tags"] = desired_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
+    tags = plan_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
+    after["tags"] = tags.after
 
     before_view, after_view = view(current), view(after)
     changed = before_view != after_view
@@ -335,27 +337,17 @@ def ensure_present(module: AnsibleAWSModule, client, existing: Optional[Dict[str
 
     if current and replace_keys:
         result["replaced_flow_log_id"] = current["flow_log_id"]
-        if not module.check_mode:
-            delete_flow_log(client, current["flow_log_id"])
+        unless_check_mode(module, delete_flow_log, client, current["flow_log_id"])
 
     if not current or replace_keys:
         # A new flow log: only what we send is known until AWS has created it.
         after = {key: after[key] for key in VIEW_KEYS + ("tags",) if after.get(key) is not None}
-        if not module.check_mode:
-            create_params = {CREATE_PARAMS[key]: after[key] for key in CREATE_PARAMS if after.get(key) is not None}
-            create_params["ResourceType"] = params["resource_type"]
-            create_params["ResourceIds"] = [params["resource_id"]]
-            if after["tags"]:
-                create_params["TagSpecifications"] = boto3_tag_specifications(after["tags"], ["vpc-flow-log"])
-            flow_log_id = create_flow_log(client, **create_params)
-            after = normalize_flow_log(get_flow_log(client, flow_log_id))
+        after = unless_check_mode(module, create, client, params, after) or after
     elif changed:
         # Only the tags differ: they are the one thing AWS lets us change in place.
-        ensure_ec2_tags(
-            client, module, current["flow_log_id"], tags=params["tags"], purge_tags=params["purge_tags"]
-        )
-        if not module.check_mode:
-            after = normalize_flow_log(get_flow_log(client, current["flow_log_id"]))
+        flow_log_id = current["flow_log_id"]
+        apply_tags(module, tags, partial(tag_flow_log, client, flow_log_id), partial(untag_flow_log, client, flow_log_id))
+        after = unless_check_mode(module, lambda: normalize_flow_log(get_flow_log(client, flow_log_id))) or after
 
     if after.get("deliver_logs_status"):
         result["deliver_logs_status"] = after["deliver_logs_status"]
@@ -391,7 +383,7 @@ def main():
 
     module = AnsibleAWSModule(argument_spec=argument_spec, required_if=required_if, supports_check_mode=True)
     validate_params(module)
-    client = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ec2")
     params = module.params
 
     try:

@@ -95,10 +95,10 @@ previous_digest:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import AnsibleECRError
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import batch_get_image
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import describe_repository
@@ -145,8 +145,7 @@ def promote(module: AnsibleAWSModule, client) -> None:
 
     if current_digest:
         result["previous_digest"] = current_digest
-    if not module.check_mode:
-        put_image(client, name, source, tag, registry_id)
+    unless_check_mode(module, put_image, client, name, source, tag, registry_id)
     exit_with_result(module, True, diff=build_diff(before, after), **result)
 
 
@@ -164,7 +163,7 @@ def main():
         required_one_of=[("source_tag", "source_digest")],
         supports_check_mode=True,
     )
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecr")
     try:
         promote(module, client)
     except AnsibleECRError as e:

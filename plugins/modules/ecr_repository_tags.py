@@ -73,10 +73,10 @@ repositories:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
-from ansible_collections.lifeworld.production.plugins.module_utils.common import planned_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import AnsibleECRError
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import describe_repository
 from ansible_collections.lifeworld.production.plugins.module_utils.ecr import list_repository_tags
@@ -93,17 +93,12 @@ def converge(module: AnsibleAWSModule, client):
             module.fail_json(msg=f"ECR repository {name} does not exist: create it first (the ecr role does)")
         arn = repository["repositoryArn"]
         current = list_repository_tags(client, arn)
-        wanted, to_set, to_unset = planned_tags(current, params["tags"], params["purge_tags"])
-        if to_set or to_unset:
+        tags = plan_tags(current, params["tags"], params["purge_tags"])
+        if apply_tags(module, tags, lambda keys, arn=arn: tag_repository(client, arn, keys),
+                      lambda keys, arn=arn: untag_repository(client, arn, keys)):
             changed = True
-            before[name], after[name] = current, wanted
-            if not module.check_mode:
-                # Remove first: a key that only changes value is in to_set, never in to_unset.
-                if to_unset:
-                    untag_repository(client, arn, to_unset)
-                if to_set:
-                    tag_repository(client, arn, to_set)
-        results.append({"repository_name": name, "repository_arn": arn, "tags": wanted})
+            before[name], after[name] = current, tags.after
+        results.append({"repository_name": name, "repository_arn": arn, "tags": tags.after})
     exit_with_result(module, changed, diff={"before": before, "after": after}, repositories=results)
 
 
@@ -115,7 +110,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecr", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecr")
     try:
         converge(module, client)
     except AnsibleECRError as e:

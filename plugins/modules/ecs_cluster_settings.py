@@ -113,17 +113,19 @@ cluster:
       sample: {"Component": "compute"}
 """
 
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import AnsibleECSError
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import create_cluster
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import describe_cluster
@@ -176,11 +178,7 @@ def desired_state(module: AnsibleAWSModule, current: Dict[str, Any]) -> Dict[str
     for key in MANAGED_KEYS:
         if params[key] is not None:
             after[key] = params[key]
-    if params["tags"] is not None:
-        to_set, to_unset = compare_aws_tags(after["tags"], params["tags"], params["purge_tags"])
-        tags = {key: value for key, value in after["tags"].items() if key not in to_unset}
-        tags.update(to_set)
-        after["tags"] = tags
+    after["tags"] = plan_tags(after["tags"], params["tags"], params["purge_tags"]).after
     return after
 
 
@@ -209,12 +207,13 @@ def update(module: AnsibleAWSModule, client, current: Dict[str, Any], after: Dic
         put_cluster_capacity_providers(
             client, name, after["capacity_providers"], strategy_to_boto3(after["capacity_provider_strategy"])
         )
-    to_set, to_unset = compare_aws_tags(current["tags"], after["tags"], purge_tags=True)
-    if to_unset:
-        untag_resource(client, arn, to_unset)
-    if to_set:
-        tag_resource(client, arn, to_set)
+    apply_tags(module, plan_tags(current["tags"], after["tags"], purge_tags=True), partial(tag_resource, client, arn),
+               partial(untag_resource, client, arn))
     return normalize(describe_cluster(client, name))
+
+
+def converge(module: AnsibleAWSModule, client, current: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, Any]:
+    return update(module, client, current, after) if current else create(module, client, after)
 
 
 def main():
@@ -235,13 +234,13 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("ecs")
     try:
         current = normalize(describe_cluster(client, module.params["name"]))
         after = desired_state(module, current)
         changed = view(current) != view(after)
-        if changed and not module.check_mode:
-            after = update(module, client, current, after) if current else create(module, client, after)
+        if changed:
+            after = unless_check_mode(module, converge, module, client, current, after) or after
         exit_with_result(module, changed, diff=build_diff(view(current), view(after)), cluster=after)
     except AnsibleECSError as e:
         module.fail_json_aws_error(e)

@@ -68,12 +68,14 @@ changed_attributes:
   sample: ["deletion_protection.enabled"]
 """
 
+from typing import Dict
+
 from ansible_collections.amazon.aws.plugins.module_utils.elb_utils import AnsibleELBv2Error
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.elbv2 import describe_load_balancer
 from ansible_collections.lifeworld.production.plugins.module_utils.elbv2 import get_load_balancer_attributes
 from ansible_collections.lifeworld.production.plugins.module_utils.elbv2 import set_load_balancer_attributes
@@ -84,6 +86,12 @@ def as_api_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value).strip()
+
+
+def apply(client, arn: str, to_change: Dict[str, str]) -> Dict[str, str]:
+    """Set the attributes, then read them all back (the answer lists only those that were set)."""
+    set_load_balancer_attributes(client, arn, to_change)
+    return get_load_balancer_attributes(client, arn)
 
 
 def main():
@@ -98,7 +106,7 @@ def main():
         mutually_exclusive=[("name", "arn")],
         supports_check_mode=True,
     )
-    client = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("elbv2")
     desired = {key: as_api_value(value) for key, value in module.params["attributes"].items()}
 
     try:
@@ -110,9 +118,8 @@ def main():
         # Some endpoints list an attribute only once it has been set: a missing key counts as different.
         to_change = {key: value for key, value in desired.items() if current.get(key) != value}
         after = dict(current, **to_change)
-        if to_change and not module.check_mode:
-            set_load_balancer_attributes(client, arn, to_change)
-            after = get_load_balancer_attributes(client, arn)
+        if to_change:
+            after = unless_check_mode(module, apply, client, arn, to_change) or after
     except AnsibleELBv2Error as e:
         module.fail_json_aws_error(e)
 

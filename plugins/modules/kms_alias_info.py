@@ -85,15 +85,16 @@ except ImportError:
     pass  # Handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def list_aliases(client):
     return client.get_paginator("list_aliases").paginate().build_full_result()["Aliases"]
 
 
-@AWSRetry.jittered_backoff()
+@aws_retry()
 def describe_key(client, key_id):
     return client.describe_key(KeyId=key_id)["KeyMetadata"]
 

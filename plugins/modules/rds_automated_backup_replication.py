@@ -99,7 +99,6 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.rds import AnsibleRDSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
@@ -143,10 +142,8 @@ def main():
     if params["destination_region"] == module.region:
         module.fail_json(msg=f"destination_region must differ from the source region {module.region}")
 
-    source_client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
-    destination_client = module.client(
-        "rds", region=params["destination_region"], retry_decorator=AWSRetry.jittered_backoff()
-    )
+    source_client = module.client("rds")
+    destination_client = module.client("rds", region=params["destination_region"])
     try:
         source = get_instance(source_client, params["source_db_instance_identifier"])
         if source is None:

@@ -124,18 +124,20 @@ pending_reboot:
   elements: str
 """
 
+from functools import partial
 from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.rds import AnsibleRDSError
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.rds import add_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.rds import create_parameter_group
 from ansible_collections.lifeworld.production.plugins.module_utils.rds import delete_parameter_group
@@ -178,11 +180,8 @@ def apply_method_for(module, catalogue: Dict[str, Any], name: str) -> str:
 
 
 def ensure_absent(module, client, current):
-    if not current:
-        exit_with_result(module, False, diff=build_diff({}, {}), parameter_group={}, pending_reboot=[])
-    if not module.check_mode:
-        delete_parameter_group(client, module.params["name"])
-    exit_with_result(module, True, diff=build_diff(view(current), {}), parameter_group={}, pending_reboot=[])
+    exit_absent(module, view(current) if current else {}, partial(delete_parameter_group, client, module.params["name"]),
+                parameter_group={}, pending_reboot=[])
 
 
 def ensure_present(module, client, current, desired_params):
@@ -205,17 +204,14 @@ def ensure_present(module, client, current, desired_params):
                           if p.get("Source", "user") == "user" and p.get("ParameterValue") is not None
                           and k not in desired_params)
 
-    current_tags = current.get("tags", {})
-    tags_to_add, tags_to_remove = {}, []
-    if params["tags"] is not None:
-        tags_to_add, tags_to_remove = compare_aws_tags(current_tags, params["tags"], params["purge_tags"])
+    tags = plan_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
 
     after = view(current) if current else {
         "name": name, "family": params["family"], "description": params["description"] or name, "parameters": {},
         "tags": {}}
     after["parameters"] = dict(after["parameters"], **to_set)
-    after["tags"] = dict({k: v for k, v in after["tags"].items() if k not in tags_to_remove}, **tags_to_add)
-    changed = not current or bool(to_set or to_reset or tags_to_add or tags_to_remove)
+    after["tags"] = tags.after
+    changed = not current or bool(to_set or to_reset or tags.changed)
     pending = sorted(k for k in to_set if apply_method_for(module, catalogue, k) == "pending-reboot")
     diff = build_diff(view(current), after)
     if to_reset:
@@ -233,10 +229,8 @@ def ensure_present(module, client, current, desired_params):
         create_parameter_group(client, **request)
     else:
         arn = current["arn"]
-        if tags_to_remove:
-            remove_tags(client, arn, tags_to_remove)
-        if tags_to_add:
-            add_tags(client, arn, ansible_dict_to_boto3_tag_list(tags_to_add))
+        apply_tags(module, tags, lambda keys: add_tags(client, arn, ansible_dict_to_boto3_tag_list(keys)),
+                   partial(remove_tags, client, arn))
     if to_set:
         modify_parameters(client, name, [
             {"ParameterName": k, "ParameterValue": v, "ApplyMethod": apply_method_for(module, catalogue, k)}
@@ -271,7 +265,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("rds")
     desired_params = {str(k): parameter_value(v) for k, v in module.params["parameters"].items()}
     try:
         current = read_group(client, module.params["name"], desired_params)

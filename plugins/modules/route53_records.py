@@ -150,9 +150,9 @@ status:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import AnsibleRoute53Error
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import ansible_record
 from ansible_collections.lifeworld.production.plugins.module_utils.route53 import boto3_record
@@ -174,8 +174,6 @@ def check_records(module: AnsibleAWSModule) -> None:
         if spec["type"] in seen:
             module.fail_json(msg="%s: a second %s record set; simple routing allows one per type" % (label, spec["type"]))
         seen.add(spec["type"])
-        if bool(spec.get("alias")) == bool(spec.get("values")):
-            module.fail_json(msg="%s: give either alias or values (with ttl), not both and not neither" % label)
         if spec.get("values") and (spec.get("ttl") is None or not 0 <= spec["ttl"] <= 2147483647):
             module.fail_json(msg="%s: ttl between 0 and 2147483647 is required with values" % label)
     if "CNAME" in seen and len(seen) > 1:
@@ -219,8 +217,8 @@ def ensure(module: AnsibleAWSModule, client) -> None:
         exit_with_result(module, False, diff={"before": before, "after": before}, records=before, previous_records=before)
 
     result = {"records": after, "previous_records": before}
-    if not module.check_mode:
-        change = change_records(client, zone_id, changes, params["comment"])
+    change = unless_check_mode(module, change_records, client, zone_id, changes, params["comment"])
+    if change:
         result.update(change_id=change["Id"].split("/")[-1], status=change["Status"])
         if params["wait"] and change["Status"] != "INSYNC":
             wait_insync(client, change["Id"], params["wait_timeout"])
@@ -251,6 +249,8 @@ def main():
                     ),
                 ),
             ),
+            mutually_exclusive=[("alias", "values")],
+            required_one_of=[("alias", "values")],
         ),
         comment=dict(type="str"),
         wait=dict(type="bool", default=False),
@@ -258,7 +258,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     check_records(module)
-    client = module.client("route53", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("route53")
     try:
         ensure(module, client)
     except AnsibleRoute53Error as e:

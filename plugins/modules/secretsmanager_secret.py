@@ -194,17 +194,20 @@ value_changed:
 """
 
 import json
+from functools import partial
 from typing import Any
 from typing import Dict
 from typing import Optional
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import AnsibleSecretsManagerError
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import cancel_rotate_secret
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import create_secret
@@ -328,10 +331,7 @@ def predicted_after(params, current: Dict[str, Any], rotation_request) -> Dict[s
     if params["kms_key_id"] is not None and not same_kms_key(current.get("kms_key_id"), params["kms_key_id"]):
         after["kms_key_id"] = params["kms_key_id"]
     if params["tags"] is not None:
-        to_set, to_unset = compare_aws_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
-        tags = {k: v for k, v in current.get("tags", {}).items() if k not in to_unset}
-        tags.update(to_set)
-        after["tags"] = tags
+        after["tags"] = plan_tags(current.get("tags"), params["tags"], params["purge_tags"]).after
     rotation = params["rotation"]
     if rotation is not None and not rotation["enabled"]:
         after["rotation_enabled"] = False
@@ -346,11 +346,15 @@ def predicted_after(params, current: Dict[str, Any], rotation_request) -> Dict[s
 
 
 def ensure_absent(module, client, existing):
-    if not existing or existing.get("DeletedDate"):
-        exit_with_result(module, False, diff=build_diff({}, {}), secret={}, value_changed=False)
-    if not module.check_mode:
-        delete_secret(client, module.params["name"], module.params["recovery_window"])
-    exit_with_result(module, True, diff=build_diff(view(normalize(existing)), {}), secret={}, value_changed=False)
+    live = existing and not existing.get("DeletedDate")
+    exit_absent(module, view(normalize(existing)) if live else {},
+                partial(delete_secret, client, module.params["name"], module.params["recovery_window"]),
+                secret={}, value_changed=False)
+
+
+def restore(client, name: str) -> Dict[str, Any]:
+    restore_secret(client, name)
+    return describe_secret(client, name)
 
 
 def ensure_present(module, client, existing):
@@ -358,10 +362,9 @@ def ensure_present(module, client, existing):
     name = params["name"]
     planner = ValuePlanner(module, client)
     restoring = bool(existing and existing.get("DeletedDate"))
-    if restoring and not module.check_mode:
+    if restoring:
         # A secret scheduled for deletion has no readable value until it is restored.
-        restore_secret(client, name)
-        existing = describe_secret(client, name)
+        existing = unless_check_mode(module, restore, client, name) or existing
     current = normalize(existing)
 
     # Value: read the current one only when the comparison needs it.
@@ -411,12 +414,9 @@ def ensure_present(module, client, existing):
             update_secret(client, SecretId=name, **update)
         if value_to_write is not None:
             put_secret_string(client, name, value_to_write)
-        if params["tags"] is not None:
-            to_set, to_unset = compare_aws_tags(current.get("tags", {}), params["tags"], params["purge_tags"])
-            if to_unset:
-                untag_secret(client, name, to_unset)
-            if to_set:
-                tag_secret(client, name, ansible_dict_to_boto3_tag_list(to_set))
+        apply_tags(module, plan_tags(current.get("tags"), params["tags"], params["purge_tags"]),
+                   lambda tags: tag_secret(client, name, ansible_dict_to_boto3_tag_list(tags)),
+                   partial(untag_secret, client, name))
     if cancel:
         cancel_rotate_secret(client, name)
     if rotation_request:
@@ -430,18 +430,10 @@ def validate(module):
     params = module.params
     gen = params["generate_password"]
     if gen is not None:
-        if params["secret_string"] is not None:
-            module.fail_json(msg="generate_password and secret_string are mutually exclusive")
         if params["json_secret"] is not None and not gen.get("key"):
             module.fail_json(msg="generate_password.key is required with json_secret: it names the password's key")
         if params["json_secret"] is None and gen.get("key"):
             module.fail_json(msg="generate_password.key needs json_secret; without it the password is the whole value")
-    rotation = params["rotation"]
-    if rotation and rotation["enabled"]:
-        if rotation.get("schedule_expression") and rotation.get("automatically_after_days"):
-            module.fail_json(msg="rotation.schedule_expression and rotation.automatically_after_days are mutually exclusive")
-        if not rotation.get("schedule_expression") and not rotation.get("automatically_after_days"):
-            module.fail_json(msg="rotation needs schedule_expression or automatically_after_days")
     if params["recovery_window"] != 0 and not 7 <= params["recovery_window"] <= 30:
         module.fail_json(msg="recovery_window must be 0 or between 7 and 30 days")
 
@@ -475,6 +467,8 @@ def main():
                 duration=dict(type="str"),
                 rotate_immediately=dict(type="bool", default=False),
             ),
+            mutually_exclusive=[("schedule_expression", "automatically_after_days")],
+            required_if=[("enabled", True, ("schedule_expression", "automatically_after_days"), True)],
         ),
         recovery_window=dict(type="int", default=30),
         tags=dict(type="dict", aliases=["resource_tags"]),
@@ -482,11 +476,11 @@ def main():
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
-        mutually_exclusive=[("secret_string", "json_secret")],
+        mutually_exclusive=[("secret_string", "json_secret"), ("generate_password", "secret_string")],
         supports_check_mode=True,
     )
     validate(module)
-    client = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("secretsmanager")
     try:
         existing = describe_secret(client, module.params["name"])
         if module.params["state"] == "absent":

@@ -51,7 +51,6 @@ secret:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import AnsibleSecretsManagerError
 from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanager import describe_secret
@@ -60,7 +59,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.secretsmanage
 
 def main():
     module = AnsibleAWSModule(argument_spec=dict(name=dict(type="str", required=True)), supports_check_mode=True)
-    client = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("secretsmanager")
     try:
         secret = describe_secret(client, module.params["name"])
     except AnsibleSecretsManagerError as e:

@@ -216,7 +216,6 @@ report:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening_describe as describe
@@ -245,7 +244,7 @@ def _defaults(params):
 
 
 def _network(module, p, checked):
-    ec2 = module.client("ec2", retry_decorator=AWSRetry.jittered_backoff())
+    ec2 = module.client("ec2")
     vpc_id = describe.find_vpc_id(ec2, p["vpc_name"])
     if vpc_id is None:
         return [hardening.finding(p["vpc_name"], "VPC exists", "no VPC tagged Name=%s" % p["vpc_name"],
@@ -257,14 +256,14 @@ def _network(module, p, checked):
 
 
 def _iam(module, p, checked):
-    iam = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())
+    iam = module.client("iam")
     roles = [role for role in (describe.iam_role(iam, name) for name in p["iam_role_names"]) if role]
     checked["iam_roles"] = len(roles)
     return hardening.check_iam_roles(roles, p["iam_role_names"], p["iam_wildcard_resource_actions"])
 
 
 def _rds(module, p, checked):
-    rds = module.client("rds", retry_decorator=AWSRetry.jittered_backoff())
+    rds = module.client("rds")
     instances = describe.db_instances(rds, p["rds_instance"])
     groups = sorted({g["DBParameterGroupName"] for i in instances for g in i.get("DBParameterGroups") or []})
     parameters = {}
@@ -278,7 +277,7 @@ def _rds(module, p, checked):
 
 
 def _load_balancer(module, p, checked):
-    elbv2 = module.client("elbv2", retry_decorator=AWSRetry.jittered_backoff())
+    elbv2 = module.client("elbv2")
     balancer = describe.load_balancer(elbv2, p["load_balancer_name"])
     listeners, rules, attributes, policies = [], {}, {}, {}
     if balancer:
@@ -297,7 +296,7 @@ def _load_balancer(module, p, checked):
 
 
 def _ecs(module, p, checked):
-    ecs = module.client("ecs", retry_decorator=AWSRetry.jittered_backoff())
+    ecs = module.client("ecs")
     services = describe.ecs_services(ecs, p["ecs_cluster"])
     definitions = {}
     for reference in p["ecs_task_families"] + [s["taskDefinition"] for s in services if s.get("taskDefinition")]:
@@ -310,7 +309,7 @@ def _ecs(module, p, checked):
 
 
 def _log_groups(module, p, checked):
-    logs = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
+    logs = module.client("logs")
     groups = {}
     for prefix in p["log_group_prefixes"]:
         for group in describe.log_groups(logs, prefix):
@@ -320,8 +319,8 @@ def _log_groups(module, p, checked):
 
 
 def _secrets_and_keys(module, p, checked):
-    kms = module.client("kms", retry_decorator=AWSRetry.jittered_backoff())
-    secretsmanager = module.client("secretsmanager", retry_decorator=AWSRetry.jittered_backoff())
+    kms = module.client("kms")
+    secretsmanager = module.client("secretsmanager")
     keys = {alias: describe.kms_key(kms, alias) for alias in p["kms_aliases"]}
     secrets = {name: describe.secret(secretsmanager, name) for name in p["secret_names"]}
     managers = {}

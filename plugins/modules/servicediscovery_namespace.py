@@ -107,13 +107,15 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import create_private_dns_namespace
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import delete_namespace
-from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import ensure_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import get_namespace
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_namespaces
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import reconcile_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import run_module
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import update_private_dns_namespace
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import wait_for_operation
@@ -149,6 +151,17 @@ def find(module: AnsibleAWSModule, client) -> Dict[str, Any]:
     return normalize(namespace, list_tags(client, namespace["Arn"]))
 
 
+def create(client, params: Dict[str, Any]) -> Dict[str, Any]:
+    request = {"Name": params["name"], "Vpc": params["vpc_id"]}
+    if params["description"]:
+        request["Description"] = params["description"]
+    if params["tags"]:
+        request["Tags"] = [{"Key": key, "Value": value} for key, value in params["tags"].items()]
+    operation = wait_for_operation(client, create_private_dns_namespace(client, **request), params["wait_timeout"])
+    namespace = get_namespace(client, operation["Targets"]["NAMESPACE"])
+    return normalize(namespace, params["tags"] or {})
+
+
 def ensure_present(module: AnsibleAWSModule, client, current: Dict[str, Any]) -> None:
     params = module.params
     if not current:
@@ -156,15 +169,7 @@ def ensure_present(module: AnsibleAWSModule, client, current: Dict[str, Any]) ->
             module.fail_json(msg=f"vpc_id is required to create the namespace {params['name']}")
         after = {"name": params["name"], "type": "DNS_PRIVATE", "description": params["description"] or "",
                  "tags": params["tags"] or {}}
-        if not module.check_mode:
-            create = {"Name": params["name"], "Vpc": params["vpc_id"]}
-            if params["description"]:
-                create["Description"] = params["description"]
-            if params["tags"]:
-                create["Tags"] = [{"Key": key, "Value": value} for key, value in params["tags"].items()]
-            operation = wait_for_operation(client, create_private_dns_namespace(client, **create), params["wait_timeout"])
-            namespace = get_namespace(client, operation["Targets"]["NAMESPACE"])
-            after = normalize(namespace, params["tags"] or {})
+        after = unless_check_mode(module, create, client, params) or after
         exit_with_result(module, True, diff=build_diff({}, view(after)), namespace=after)
 
     after = dict(current)
@@ -172,24 +177,21 @@ def ensure_present(module: AnsibleAWSModule, client, current: Dict[str, Any]) ->
     if params["description"] is not None and params["description"] != current["description"]:
         changed = True
         after["description"] = params["description"]
-        if not module.check_mode:
-            operation_id = update_private_dns_namespace(client, current["id"], params["description"])
-            wait_for_operation(client, operation_id, params["wait_timeout"])
-    tags_changed, after["tags"] = ensure_tags(
-        client, current["arn"], current["tags"], params["tags"], params["purge_tags"], module.check_mode
-    )
-    changed = changed or tags_changed
+        unless_check_mode(module, lambda: wait_for_operation(
+            client, update_private_dns_namespace(client, current["id"], params["description"]), params["wait_timeout"]))
+    tags = reconcile_tags(module, client, current)
+    after["tags"] = tags.after
+    changed = changed or tags.changed
     exit_with_result(module, changed, diff=build_diff(view(current), view(after)), namespace=after)
 
 
 def ensure_absent(module: AnsibleAWSModule, client, current: Dict[str, Any]) -> None:
-    if not current:
-        exit_with_result(module, False, diff=build_diff({}, {}))
-    if not module.check_mode:
+    def delete():
         operation_id = delete_namespace(client, current["id"])
         if operation_id:
             wait_for_operation(client, operation_id, module.params["wait_timeout"])
-    exit_with_result(module, True, diff=build_diff(view(current), {}))
+
+    exit_absent(module, view(current) if current else {}, delete)
 
 
 def main():

@@ -139,13 +139,15 @@ from typing import Optional
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import create_service
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import delete_service
-from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import ensure_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import get_service
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_services
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import list_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import reconcile_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import run_module
 from ansible_collections.lifeworld.production.plugins.module_utils.servicediscovery import update_service
 
@@ -216,8 +218,7 @@ def ensure_present(module: AnsibleAWSModule, client, current: Dict[str, Any]) ->
                  "description": params["description"] or "", "routing_policy": params["routing_policy"],
                  "dns_records": params["dns_records"], "health_check_custom": params["health_check_custom"],
                  "tags": params["tags"] or {}}
-        if not module.check_mode:
-            after = create(module, client, after)
+        after = unless_check_mode(module, create, module, client, after) or after
         exit_with_result(module, True, diff=build_diff({}, view(after)), service=after)
 
     fixed = {
@@ -239,21 +240,16 @@ def ensure_present(module: AnsibleAWSModule, client, current: Dict[str, Any]) ->
     if params["dns_records"] != current["dns_records"]:
         after["dns_records"] = params["dns_records"]
         update["DnsConfig"] = {"DnsRecords": records_to_boto3(params["dns_records"])}
-    if update and not module.check_mode:
-        update_service(client, current["id"], update)
-    tags_changed, after["tags"] = ensure_tags(
-        client, current["arn"], current["tags"], params["tags"], params["purge_tags"], module.check_mode
-    )
-    changed = bool(update) or tags_changed
+    if update:
+        unless_check_mode(module, update_service, client, current["id"], update)
+    tags = reconcile_tags(module, client, current)
+    after["tags"] = tags.after
+    changed = bool(update) or tags.changed
     exit_with_result(module, changed, diff=build_diff(view(current), view(after)), service=after)
 
 
 def ensure_absent(module: AnsibleAWSModule, client, current: Dict[str, Any]) -> None:
-    if not current:
-        exit_with_result(module, False, diff=build_diff({}, {}))
-    if not module.check_mode:
-        delete_service(client, current["id"])
-    exit_with_result(module, True, diff=build_diff(view(current), {}))
+    exit_absent(module, view(current) if current else {}, lambda: delete_service(client, current["id"]))
 
 
 def main():

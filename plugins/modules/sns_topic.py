@@ -111,15 +111,17 @@ sns_topic:
       sample: {"Component": "observability"}
 """
 
+from functools import partial
 from typing import Any
 from typing import Dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.sns import AnsibleSNSError
 from ansible_collections.lifeworld.production.plugins.module_utils.sns import create_topic
 from ansible_collections.lifeworld.production.plugins.module_utils.sns import delete_topic
@@ -186,19 +188,15 @@ def desired_state(params: Dict[str, Any], current: Dict[str, Any]):
         removed = {_sub_key(s) for s in to_remove}
         kept = [s for key, s in have.items() if key not in removed]
         after["subscriptions"] = kept + [{"protocol": p, "endpoint": e} for p, e in to_add]
-    to_set, to_unset = {}, []
-    if params["tags"] is not None:
-        to_set, to_unset = compare_aws_tags(after["tags"], params["tags"], params["purge_tags"])
-        tags = {k: v for k, v in after["tags"].items() if k not in to_unset}
-        tags.update(to_set)
-        after["tags"] = tags
-    return after, to_add, to_remove, to_set, to_unset
+    tags = plan_tags(after["tags"], params["tags"], params["purge_tags"])
+    after["tags"] = tags.after
+    return after, to_add, to_remove, tags
 
 
 def ensure_present(module: AnsibleAWSModule, client, arn) -> None:
     params = module.params
     current = current_state(client, arn) if arn else {}
-    after, to_add, to_remove, to_set, to_unset = desired_state(params, current)
+    after, to_add, to_remove, tags = desired_state(params, current)
     changed = view(current) != view(after)
 
     if changed and not module.check_mode:
@@ -209,10 +207,7 @@ def ensure_present(module: AnsibleAWSModule, client, arn) -> None:
             for key, attribute in ATTRIBUTES.items():
                 if after[key] != current[key]:
                     set_topic_attribute(client, arn, attribute, after[key])
-            if to_unset:
-                untag_topic(client, arn, to_unset)
-            if to_set:
-                tag_topic(client, arn, to_set)
+            apply_tags(module, tags, partial(tag_topic, client, arn), partial(untag_topic, client, arn))
         for sub in to_remove:
             unsubscribe(client, sub["arn"])
         for protocol, endpoint in to_add:
@@ -240,15 +235,13 @@ def main():
         purge_tags=dict(type="bool", default=True),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = module.client("sns", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("sns")
 
     try:
         arn = find_topic_arn(client, module.params["name"])
         if module.params["state"] == "absent":
             before = view(current_state(client, arn)) if arn else {}
-            if arn and not module.check_mode:
-                delete_topic(client, arn)
-            exit_with_result(module, bool(arn), diff=build_diff(before, {}), sns_topic={})
+            exit_absent(module, before, partial(delete_topic, client, arn), sns_topic={})
         ensure_present(module, client, arn)
     except AnsibleSNSError as e:
         module.fail_json_aws_error(e)

@@ -71,10 +71,10 @@ previous_web_acl_arn:
 """
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.wafv2 import AnsibleWAFv2Error
 from ansible_collections.lifeworld.production.plugins.module_utils.wafv2 import associate_web_acl
 from ansible_collections.lifeworld.production.plugins.module_utils.wafv2 import disassociate_web_acl
@@ -100,18 +100,17 @@ def main():
         required_if=[("state", "present", ["web_acl_arn"])],
         supports_check_mode=True,
     )
-    client = module.client("wafv2", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("wafv2")
     resource_arn = module.params["resource_arn"]
 
     try:
         current = (get_web_acl_for_resource(client, resource_arn) or {}).get("ARN", "")
         wanted = desired_acl(module.params, current)
         changed = wanted != current
-        if changed and not module.check_mode:
-            if wanted:
-                associate_web_acl(client, wanted, resource_arn)
-            else:
-                disassociate_web_acl(client, resource_arn)
+        if changed and wanted:
+            unless_check_mode(module, associate_web_acl, client, wanted, resource_arn)
+        elif changed:
+            unless_check_mode(module, disassociate_web_acl, client, resource_arn)
     except AnsibleWAFv2Error as e:
         module.fail_json_aws_error(e)
 

@@ -90,17 +90,20 @@ from typing import Dict
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
-from ansible_collections.lifeworld.production.plugins.module_utils.common import planned_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import AnsibleXRayError
-from ansible_collections.lifeworld.production.plugins.module_utils.xray import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import create_group
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import delete_group
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import get_group
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import list_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.xray import tag_resource
+from ansible_collections.lifeworld.production.plugins.module_utils.xray import untag_resource
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import update_group
 
 
@@ -135,16 +138,14 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    client = module.client("xray", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("xray")
 
     try:
         current = get_group(client, params["name"])
         current_tags = list_tags(client, current["GroupARN"]) if current else {}
         before = to_result(current, current_tags)
         if params["state"] == "absent":
-            if current and not module.check_mode:
-                delete_group(client, params["name"])
-            exit_with_result(module, bool(current), diff=build_diff(before, {}), group={})
+            exit_absent(module, before, lambda: delete_group(client, params["name"]), group={})
 
         wanted = definition(current)
         if params["filter_expression"] is not None:
@@ -152,25 +153,26 @@ def main():
         for option, key in (("insights_enabled", "InsightsEnabled"), ("notifications_enabled", "NotificationsEnabled")):
             if params[option] is not None:
                 wanted["InsightsConfiguration"][key] = params[option]
-        tags_after, to_set, to_unset = planned_tags(current_tags, params["tags"], params["purge_tags"])
+        tags = plan_tags(current_tags, params["tags"], params["purge_tags"])
         group_changed = not current or definition(current) != wanted
-        changed = group_changed or bool(to_set or to_unset)
+        changed = group_changed or tags.changed
 
         after_group = dict(current or {}, GroupName=params["name"], **wanted)
-        if changed and not module.check_mode:
-            request = dict(wanted, GroupName=params["name"])
-            if not request["FilterExpression"]:
-                request.pop("FilterExpression")
-            if not current:
-                after_group = create_group(client, request, tags_after)
-            else:
-                if group_changed:
-                    after_group = update_group(client, request)
-                apply_tags(client, current["GroupARN"], to_set, to_unset)
+        request = dict(wanted, GroupName=params["name"])
+        if not request["FilterExpression"]:
+            request.pop("FilterExpression")
+        if not current:
+            after_group = unless_check_mode(module, create_group, client, request, tags.after) or after_group
+        else:
+            if group_changed:
+                after_group = unless_check_mode(module, update_group, client, request) or after_group
+            arn = current["GroupARN"]
+            apply_tags(module, tags, lambda keys: tag_resource(client, arn, keys),
+                       lambda keys: untag_resource(client, arn, keys))
     except AnsibleXRayError as e:
         module.fail_json_aws_error(e)
 
-    after = to_result(after_group, tags_after)
+    after = to_result(after_group, tags.after)
     exit_with_result(module, changed, diff=build_diff(before, after), group=after)
 
 

@@ -132,17 +132,20 @@ from typing import Dict
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
+from ansible_collections.lifeworld.production.plugins.module_utils.common import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import build_diff
+from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_absent
 from ansible_collections.lifeworld.production.plugins.module_utils.common import exit_with_result
-from ansible_collections.lifeworld.production.plugins.module_utils.common import planned_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import AnsibleXRayError
-from ansible_collections.lifeworld.production.plugins.module_utils.xray import apply_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import create_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import delete_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import get_sampling_rule
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import list_tags
+from ansible_collections.lifeworld.production.plugins.module_utils.xray import tag_resource
+from ansible_collections.lifeworld.production.plugins.module_utils.xray import untag_resource
 from ansible_collections.lifeworld.production.plugins.module_utils.xray import update_sampling_rule
 
 # option -> SamplingRule key, and the value a new rule gets when the option is not set.
@@ -201,16 +204,14 @@ def main():
         module.fail_json(msg=f"fixed_rate must be between 0 and 1, got {params['fixed_rate']}")
     if params["priority"] is not None and not 1 <= params["priority"] <= 9999:
         module.fail_json(msg=f"priority must be between 1 and 9999, got {params['priority']}")
-    client = module.client("xray", retry_decorator=AWSRetry.jittered_backoff())
+    client = module.client("xray")
 
     try:
         current = get_sampling_rule(client, params["name"])
         current_tags = list_tags(client, current["RuleARN"]) if current else {}
         before = to_result(current, current_tags)
         if params["state"] == "absent":
-            if current and not module.check_mode:
-                delete_sampling_rule(client, params["name"])
-            exit_with_result(module, bool(current), diff=build_diff(before, {}), sampling_rule={})
+            exit_absent(module, before, lambda: delete_sampling_rule(client, params["name"]), sampling_rule={})
 
         if not current:
             missing = [key for key in REQUIRED_TO_CREATE if params[key] is None]
@@ -220,22 +221,25 @@ def main():
         for option, (key, _default) in FIELDS.items():
             if params[option] is not None:
                 wanted[key] = float(params[option]) if option == "fixed_rate" else params[option]
-        tags_after, to_set, to_unset = planned_tags(current_tags, params["tags"], params["purge_tags"])
+        tags = plan_tags(current_tags, params["tags"], params["purge_tags"])
         rule_changed = not current or definition(current) != wanted
-        changed = rule_changed or bool(to_set or to_unset)
+        changed = rule_changed or tags.changed
 
         after_rule = dict(current or {}, RuleName=params["name"], **wanted)
-        if changed and not module.check_mode:
-            if not current:
-                after_rule = create_sampling_rule(client, dict(wanted, RuleName=params["name"], Version=1), tags_after)
-            else:
-                if rule_changed:
-                    after_rule = update_sampling_rule(client, dict(wanted, RuleName=params["name"]))
-                apply_tags(client, current["RuleARN"], to_set, to_unset)
+        if not current:
+            after_rule = unless_check_mode(module, create_sampling_rule, client,
+                                           dict(wanted, RuleName=params["name"], Version=1), tags.after) or after_rule
+        else:
+            if rule_changed:
+                after_rule = unless_check_mode(module, update_sampling_rule, client,
+                                               dict(wanted, RuleName=params["name"])) or after_rule
+            arn = current["RuleARN"]
+            apply_tags(module, tags, lambda keys: tag_resource(client, arn, keys),
+                       lambda keys: untag_resource(client, arn, keys))
     except AnsibleXRayError as e:
         module.fail_json_aws_error(e)
 
-    after = to_result(after_rule, tags_after)
+    after = to_result(after_rule, tags.after)
     exit_with_result(module, changed, diff=build_diff(before, after), sampling_rule=after)
 
 

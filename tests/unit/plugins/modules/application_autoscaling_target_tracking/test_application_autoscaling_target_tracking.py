@@ -100,6 +100,15 @@ def test_purge_policies_false_keeps_unlisted(service, run_module):
     assert policies(service) == ["backend-cpu", "backend-memory"]
 
 
+def test_present_without_capacity_fails_by_the_argument_spec(aws, run_module):
+    args = {k: v for k, v in ARGS.items() if k != "max_capacity"}
+
+    result = run_module(module, args)
+
+    assert result.get("failed") is True
+    assert "state is present but all of the following are missing: max_capacity" in result["msg"]
+
+
 def test_min_above_max_fails_before_any_call(aws, run_module):
     result = run_module(module, dict(ARGS, min_capacity=11))
 

@@ -9,6 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.lifeworld.production.plugins.module_utils import ec2_client_vpn
 
 from .fake_ec2 import FakeClientVpnEC2
 
@@ -25,6 +26,14 @@ def env(monkeypatch):
 
 def _inject(monkeypatch, client):
     monkeypatch.setattr(AnsibleAWSModule, "client", lambda self, service, *args, **kwargs: client)
+
+
+@pytest.fixture(autouse=True)
+def sleeps(monkeypatch):
+    """The association wait's pauses, recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr(ec2_client_vpn.time, "sleep", slept.append)
+    return slept
 
 
 @pytest.fixture

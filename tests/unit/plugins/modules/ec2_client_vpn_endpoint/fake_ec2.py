@@ -47,7 +47,13 @@ class FakeClientVpnEC2:
 
     def describe_client_vpn_target_networks(self, **params):
         self._record("DescribeClientVpnTargetNetworks", params)
-        return {"ClientVpnTargetNetworks": list(self.endpoints[params["ClientVpnEndpointId"]]["networks"].values())}
+        networks = self.endpoints[params["ClientVpnEndpointId"]]["networks"].values()
+        answer = {"ClientVpnTargetNetworks": [dict(n, Status=dict(n["Status"])) for n in networks]}
+        # AWS takes minutes; here an association is reported "associating" once, then "associated".
+        for network in networks:
+            if network["Status"]["Code"] == "associating":
+                network["Status"] = {"Code": "associated"}
+        return answer
 
     def describe_client_vpn_authorization_rules(self, **params):
         self._record("DescribeClientVpnAuthorizationRules", params)

@@ -80,6 +80,15 @@ def expect_existing(stubber, ep, networks, rules, routes):
     stubber.add_response("describe_client_vpn_routes", {"Routes": routes}, {"ClientVpnEndpointId": EID})
 
 
+def expect_networks(stubber, networks):
+    stubber.add_response("describe_client_vpn_target_networks", {"ClientVpnTargetNetworks": networks},
+                         {"ClientVpnEndpointId": EID})
+
+
+def associating(subnet, association):
+    return dict(network(subnet, association), Status={"Code": "associating"})
+
+
 def converged(stubber, ep=None):
     expect_existing(stubber, ep or endpoint(), [network(SUBNETS[0], "cvpn-assoc-1"), network(SUBNETS[1], "cvpn-assoc-2")],
                     [rule()], [vpc_route(SUBNETS[0]), vpc_route(SUBNETS[1])])
@@ -115,6 +124,8 @@ def test_create_makes_the_endpoint_with_mutual_auth_then_associates_and_authoriz
         stubber.add_response("associate_client_vpn_target_network",
                              {"AssociationId": "cvpn-assoc-%d" % index, "Status": {"Code": "associating"}},
                              {"ClientVpnEndpointId": EID, "SubnetId": subnet})
+    # The associations are awaited before the rules (new in the module: AWS takes minutes).
+    expect_networks(stubber, [network(subnet, "cvpn-assoc-%d" % i) for i, subnet in enumerate(SUBNETS)])
     stubber.add_response("authorize_client_vpn_ingress", {"Status": {"Code": "authorizing"}},
                          {"ClientVpnEndpointId": EID, "TargetNetworkCidr": VPC_CIDR, "AuthorizeAllGroups": True,
                           "Description": "the VPC"})
@@ -157,6 +168,7 @@ def test_update_modifies_in_place_and_reconciles_subnets_and_rules(stubber, run_
     stubber.add_response("associate_client_vpn_target_network",
                          {"AssociationId": "cvpn-assoc-2", "Status": {"Code": "associating"}},
                          {"ClientVpnEndpointId": EID, "SubnetId": SUBNETS[1]})
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"), network(SUBNETS[1], "cvpn-assoc-2")])
     stubber.add_response("revoke_client_vpn_ingress", {"Status": {"Code": "revoking"}},
                          {"ClientVpnEndpointId": EID, "TargetNetworkCidr": "0.0.0.0/0", "RevokeAllGroups": True})
     stubber.add_response("describe_client_vpn_endpoints", {"ClientVpnEndpoints": [endpoint()]},
@@ -228,3 +240,83 @@ def test_endpoints_with_another_name_are_ignored(stubber, run_module):
     result = run(run_module, args(), check_mode=True)
 
     assert result["actions"][0] == "create endpoint"
+
+
+def test_new_associations_are_awaited_with_progress_until_associated(stubber, run_module, sleeps):
+    # One subnet already associated, one associated by this run: AWS reports it "associating" for minutes.
+    expect_existing(stubber, endpoint(), [network(SUBNETS[0], "cvpn-assoc-1")], [rule()], [vpc_route(SUBNETS[0])])
+    stubber.add_response("associate_client_vpn_target_network",
+                         {"AssociationId": "cvpn-assoc-2", "Status": {"Code": "associating"}},
+                         {"ClientVpnEndpointId": EID, "SubnetId": SUBNETS[1]})
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"), associating(SUBNETS[1], "cvpn-assoc-2")])
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"), associating(SUBNETS[1], "cvpn-assoc-2")])
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"), network(SUBNETS[1], "cvpn-assoc-2")])
+    stubber.add_response("describe_client_vpn_endpoints", {"ClientVpnEndpoints": [endpoint()]},
+                         {"ClientVpnEndpointIds": [EID]})
+
+    result = run(run_module, args())
+
+    assert result["changed"] is True
+    assert result["association_status"] == {SUBNETS[0]: "associated", SUBNETS[1]: "associated"}
+    assert len(sleeps) == 2  # three polls: associating, associating, associated
+
+
+def test_the_association_wait_is_bounded_and_names_the_subnet(stubber, run_module, sleeps):
+    expect_existing(stubber, endpoint(), [network(SUBNETS[0], "cvpn-assoc-1"), associating(SUBNETS[1], "cvpn-assoc-2")],
+                    [rule()], [vpc_route(SUBNETS[0])])
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"), associating(SUBNETS[1], "cvpn-assoc-2")])
+
+    result = run_module(ec2_client_vpn_endpoint, args(wait_timeout=0))
+
+    assert result["failed"] is True
+    assert SUBNETS[1] in result["msg"] and "associating" in result["msg"] and "wait_timeout" in result["msg"]
+    assert sleeps == []
+
+
+def test_a_failed_association_stops_the_wait(stubber, run_module, sleeps):
+    expect_existing(stubber, endpoint(), [network(SUBNETS[0], "cvpn-assoc-1")], [rule()], [vpc_route(SUBNETS[0])])
+    stubber.add_response("associate_client_vpn_target_network",
+                         {"AssociationId": "cvpn-assoc-2", "Status": {"Code": "associating"}},
+                         {"ClientVpnEndpointId": EID, "SubnetId": SUBNETS[1]})
+    expect_networks(stubber, [network(SUBNETS[0], "cvpn-assoc-1"),
+                              dict(network(SUBNETS[1], "cvpn-assoc-2"), Status={"Code": "failed"})])
+
+    result = run_module(ec2_client_vpn_endpoint, args())
+
+    assert result["failed"] is True and "association of %s failed" % SUBNETS[1] in result["msg"]
+
+
+def test_no_wait_when_wait_is_false(stubber, run_module, sleeps):
+    expect_existing(stubber, endpoint(), [network(SUBNETS[0], "cvpn-assoc-1")], [rule()], [vpc_route(SUBNETS[0])])
+    stubber.add_response("associate_client_vpn_target_network",
+                         {"AssociationId": "cvpn-assoc-2", "Status": {"Code": "associating"}},
+                         {"ClientVpnEndpointId": EID, "SubnetId": SUBNETS[1]})
+    stubber.add_response("describe_client_vpn_endpoints", {"ClientVpnEndpoints": [endpoint()]},
+                         {"ClientVpnEndpointIds": [EID]})
+
+    result = run(run_module, args(wait=False))
+
+    assert result["changed"] is True and result["association_status"] == {}
+
+
+def test_an_empty_security_group_list_on_a_vpc_endpoint_is_no_change(stubber, run_module):
+    # Given no group, AWS applies the VPC's default one: a second run with [] must not fight it.
+    in_vpc = endpoint(VpcId="vpc-0123456789abcdef0", SecurityGroupIds=["sg-0defa017defa017de"])
+    converged(stubber, in_vpc)
+
+    result = run(run_module, args(vpc_id="vpc-0123456789abcdef0", security_group_ids=[]))
+
+    assert result["changed"] is False and result["actions"] == []
+
+
+def test_a_vpc_change_with_an_empty_group_list_sends_no_empty_group_list(stubber, run_module):
+    in_vpc = endpoint(VpcId="vpc-0123456789abcdef0", SecurityGroupIds=["sg-0defa017defa017de"])
+    converged(stubber, in_vpc)
+    stubber.add_response("modify_client_vpn_endpoint", {"Return": True},
+                         {"ClientVpnEndpointId": EID, "VpcId": "vpc-0fedcba9876543210"})
+    stubber.add_response("describe_client_vpn_endpoints", {"ClientVpnEndpoints": [in_vpc]},
+                         {"ClientVpnEndpointIds": [EID]})
+
+    result = run(run_module, args(vpc_id="vpc-0fedcba9876543210", security_group_ids=[]))
+
+    assert result["actions"] == ["modify vpc_id"]

@@ -97,7 +97,9 @@ def test_empty_records_delete_the_managed_types(route53, zone_id, run_module):
 
 
 @pytest.mark.parametrize("records, message", [
-    ([{"type": "A", "alias": ALB, "values": ["192.0.2.1"], "ttl": 60}], "either alias or values"),
+    # argument-spec rules (mutually_exclusive/required_one_of in the records suboptions) word this one now
+    ([{"type": "A", "alias": ALB, "values": ["192.0.2.1"], "ttl": 60}], "mutually exclusive: alias|values"),
+    ([{"type": "A", "ttl": 60}], "one of the following is required: alias, values"),
     ([{"type": "A", "values": ["192.0.2.1"]}], "ttl between 0"),
     ([{"type": "A", "ttl": 60, "values": ["192.0.2.1"]}, {"type": "A", "alias": ALB}], "a second A record set"),
     ([{"type": "CNAME", "ttl": 60, "values": ["x.example.net"]}, {"type": "A", "alias": ALB}], "CNAME cannot share"),

@@ -146,6 +146,9 @@ def test_absent_deletes_then_reports_no_change(sm, db_args, run_module):
     ({"generate_password": {"length": 20}}, "generate_password.key"),
     ({"rotation": {"lambda_arn": "arn:aws:lambda:us-east-1:123456789012:function:r"}}, "schedule_expression"),
     ({"recovery_window": 3}, "recovery_window"),
+    ({"generate_password": {"length": 20}, "secret_string": "placeholder-value"}, "generate_password|secret_string"),
+    ({"rotation": {"schedule_expression": "rate(30 days)", "automatically_after_days": 30}},
+     "mutually exclusive: schedule_expression|automatically_after_days"),
 ])
 def test_bad_options_fail_with_a_message(aws, db_args, run_module, bad, message):
     args = dict(db_args, **bad)
