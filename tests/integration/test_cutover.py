@@ -16,12 +16,12 @@ Switches and reverts meant to succeed ask a local server that answers 200 (cutov
 answers behind the emulated ALB or the example legacy address.
 """
 
-import http.server
 import re
-import threading
 import time
 
 import pytest
+
+from tests.tools.health_endpoint import health_endpoint
 
 from .harness import run_playbook
 
@@ -50,22 +50,6 @@ def _records(emulator):
     return {(s["Name"], s["Type"]): s for s in sets if s["Name"] in (RECORD, MARKER)}
 
 
-def _health_server(status):
-    """A local /api/health answering ``status``; (server, url). Shut it down with server.shutdown()."""
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            self.send_response(status)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, "http://127.0.0.1:%d/api/health" % server.server_port
-
-
 @pytest.fixture(scope="module")
 def cutover(emulator):
     def cut(action, check=False, **extra):
@@ -78,9 +62,8 @@ def cutover(emulator):
     assert runs["build"].rc == 0, runs["build"].tail()
     runs["records_built"] = _records(emulator)
 
-    healthy, healthy_url = _health_server(200)
-    answering = {"cutover_health_via_target": False, "cutover_health_url": healthy_url}
-    try:
+    with health_endpoint(200) as healthy_url:
+        answering = {"cutover_health_via_target": False, "cutover_health_url": healthy_url}
         runs["switch_unlowered"] = cut("switch", **answering)
         runs["records_after_refusal"] = _records(emulator)
         runs["lower_ttl"] = cut("lower_ttl")
@@ -96,15 +79,10 @@ def cutover(emulator):
         # What resolvers may hold behind the alias is shortened to 2 s, so the later switches need not be forced.
         runs["revert"] = cut("revert", cutover_alias_ttl=2, **answering)
         runs["records_reverted"] = _records(emulator)
-    finally:
-        healthy.shutdown()
 
     time.sleep(3)
-    unhealthy, unhealthy_url = _health_server(503)
-    try:
+    with health_endpoint(503) as unhealthy_url:
         runs["switch_unhealthy"] = cut("switch", cutover_health_via_target=False, cutover_health_url=unhealthy_url)
-    finally:
-        unhealthy.shutdown()
     runs["records_after_unhealthy"] = _records(emulator)
     # The inventory's own check: https://<name>/api/health through the ALB, which answers nothing here.
     runs["switch_dead"] = cut("switch", cutover_health_retries=2, cutover_health_delay=1)
