@@ -44,12 +44,17 @@ stack-down:
 	@LWO_PYTHON=$(abspath $(PY)) scripts/local-stack down
 
 # The migration is its own step (never part of site.yml, which AWX re-runs): the first demo migrates, later
-# demos verify the migrated database again.
+# demos verify the migrated database again. The stand-ins give the emulator what a real account has after a release
+# (images in ECR, tasks behind the ALB, this minute's CloudWatch figures, an answering /api/health), so the pre- and
+# post-migration checklists run for real: scripts/local_stack/standins.py.
 demo: venv postgres stack-up
 	@set -a; eval "$$(scripts/local-stack env)"; set +a; export ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg; \
 	mode=migrate; [ -f "$${LWO_STATE_DIR:-$(STATE)}/migration/report/verification.json" ] && mode=verify; \
 	$(VENV)/bin/ansible-playbook -i inventories/local site.yml && \
+	$(PY) -m scripts.local_stack.standins release && \
+	$(VENV)/bin/ansible-playbook -i inventories/local playbooks/preflight.yml && \
 	$(VENV)/bin/ansible-playbook -i inventories/local playbooks/migrate_database.yml -e db_migration_mode=$$mode && \
+	$(PY) -m scripts.local_stack.standins with-health $(VENV)/bin/ansible-playbook -i inventories/local playbooks/verify.yml && \
 	$(PY) scripts/show-environment
 
 test: venv postgres

@@ -11,6 +11,8 @@ import json
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lifeworld.production.plugins.filter.iam import RESERVED_SIDS, iam_statement_problems
+from ansible_collections.lifeworld.production.plugins.module_utils.hardening import (
+    MAX_5XX_PERCENT, PLAN_MIN_BACKUP_RETENTION_DAYS, PLAN_MIN_TASKS, floor)
 
 
 def _item_label(result):
@@ -68,18 +70,17 @@ def drift_lines(report):
 
 
 def checklist(items):
-    """Checklist items {item, met, detail, skipped?} -> {table, unmet, met_count, total}.
+    """Checklist items {item, met, detail} -> {table, unmet, met_count, total}.
 
-    A skipped item (nothing to check from here, e.g. an endpoint out of reach) is shown but is neither met nor unmet.
+    There is no "skipped": an item whose subject could not be read or reached is unmet (a check that cannot check
+    must not look green), and an entry that asks to be skipped is refused.
     """
     rows, unmet, met_count = [], [], 0
     for entry in items:
-        if "item" not in entry or "met" not in entry:
-            raise AnsibleFilterError("checklist: every entry needs 'item' and 'met', got %r" % (entry,))
+        if "item" not in entry or "met" not in entry or "skipped" in entry:
+            raise AnsibleFilterError("checklist: every entry needs 'item' and 'met' (and no 'skipped'), got %r" % (entry,))
         detail = str(entry.get("detail", ""))
-        if entry.get("skipped"):
-            mark = "[skip] "
-        elif entry["met"]:
+        if entry["met"] and str(entry["met"]).strip().lower() not in ("false", "no", "0"):
             mark, met_count = "[met]  ", met_count + 1
         else:
             mark = "[UNMET]"
@@ -160,6 +161,96 @@ def target_findings(load_balancer):
             if g["targets"] < 1 or g["healthy"] < g["targets"]]
 
 
+def _figure(value):
+    return "%g" % value
+
+
+def _floor_findings(entries, key, metric, noun, minimum, absent, findings, summary):
+    """Levels (lowest minute of the window) that must stay at ``minimum`` or above; appends to findings/summary."""
+    for entry in entries:
+        if entry.get(key) is None:
+            findings.append("%s: %s" % (entry["name"], absent % metric))
+        elif entry[key] < minimum:
+            findings.append("%s: %s %s at the lowest, fewer than %d" % (entry["name"], _figure(entry[key]), noun, minimum))
+        else:
+            summary.append("%s >= %s %s" % (entry["name"], _figure(entry[key]), key))
+
+
+def metric_findings(metrics, min_tasks=None, max_5xx_percent=None):
+    """The CloudWatch figures of the last minutes (``metrics`` part of the environment facts) against their bounds:
+    {findings: [...], summary: "..."}. A figure with no datapoint is a finding: nothing measured is not healthy.
+
+    Bounds: running tasks and healthy hosts at least the plan's 2 (``min_tasks`` may raise it); 5xx answers (ALB's
+    and targets') at most ``max_5xx_percent`` of the requests (MAX_5XX_PERCENT unless the inventory asks less).
+    """
+    if not metrics:
+        return {"findings": ["no CloudWatch figures were read"], "summary": ""}
+    window = metrics.get("window_minutes")
+    minimum = floor(PLAN_MIN_TASKS, min_tasks)
+    ceiling = MAX_5XX_PERCENT if max_5xx_percent in (None, "") else min(MAX_5XX_PERCENT, float(max_5xx_percent))
+    absent = "no %%s datapoint in the last %s min" % window
+    findings, summary = [], []
+    lb = metrics.get("load_balancer")
+    if not lb:
+        findings.append("no load balancer to measure")
+    elif lb.get("requests") is None:
+        findings.append("%s: %s (the ALB measured no traffic)" % (lb["name"], absent % "RequestCount"))
+    else:
+        # The ALB publishes HTTPCode_* counts only for minutes that had such answers: with requests measured, no
+        # datapoint means none.
+        errors = (lb.get("elb_5xx") or 0) + (lb.get("target_5xx") or 0)
+        percent = 100.0 * errors / lb["requests"] if lb["requests"] else (100.0 if errors else 0.0)
+        text = "%s: %s requests, %s 5xx (%.2f%%)" % (lb["name"], _figure(lb["requests"]), _figure(errors), percent)
+        if percent > ceiling:
+            findings.append("%s, above %g%%" % (text, ceiling))
+        summary.append(text)
+    groups = metrics.get("target_groups") or []
+    if lb and not groups:
+        findings.append("no target group to measure")
+    _floor_findings(groups, "healthy", "HealthyHostCount", "healthy hosts", minimum, absent, findings, summary)
+    services = metrics.get("services") or []
+    if not services:
+        findings.append("no ECS service to measure")
+    _floor_findings(services, "running", "RunningTaskCount (Container Insights)", "running tasks", minimum, absent,
+                    findings, summary)
+    return {"findings": findings, "summary": "last %s min: %s" % (window, ", ".join(summary))}
+
+
+def rollback_findings(rollback, databases):
+    """What would make the rollback plan fail, from the environment facts: {findings, summary}. The application
+    rolls back to the revision each service runs now, whose images must still be in ECR; the database to a point in
+    time of its automated backups, which must exist (a restorable time)."""
+    findings, summary = [], []
+    if not rollback:
+        findings.append("no ECS service: no revision to roll back to")
+    for entry in rollback or []:
+        problems = []
+        if entry.get("status") != "ACTIVE":
+            problems.append("revision %s is %s" % (entry["revision"], entry.get("status")))
+        # Images outside the account's ECR (the X-Ray daemon from public.ecr.aws) are their publishers' to keep;
+        # the release's own images must be in ECR, and there must be at least one.
+        ours = [image for image in entry.get("images") or [] if image["in_ecr"] is not None]
+        problems += ["%s is missing in ECR" % image["image"] for image in ours if not image["in_ecr"]]
+        if not ours:
+            problems.append("revision %s names no image in the account's ECR (no release to return to)" % entry["revision"])
+        findings += ["%s: %s" % (entry["service"], p) for p in problems]
+        if not problems:
+            summary.append(entry["revision"])
+    primary = next((db for db in databases or [] if db.get("role") == "primary"), None)
+    if not primary:
+        findings.append("no database: no backup to restore")
+    elif not primary.get("latest_restorable_time"):
+        findings.append("%s: no restorable time (no automated backup to restore from)" % primary["identifier"])
+    else:
+        summary.append("%s restorable to %s" % (primary["identifier"], primary["latest_restorable_time"]))
+    return {"findings": findings, "summary": ", ".join(summary)}
+
+
+def backup_retention_floor(inventory_days=None):
+    """Days of backups the database must keep: the plan's 7, or more when the inventory asks more."""
+    return floor(PLAN_MIN_BACKUP_RETENTION_DAYS, inventory_days)
+
+
 def _family_revision(arn):
     return arn.rsplit("/", 1)[-1] if arn else ""
 
@@ -234,4 +325,5 @@ class FilterModule:
                 "security_group_findings": security_group_findings, "iam_findings": iam_findings,
                 "service_findings": service_findings, "target_findings": target_findings,
                 "running_revisions": running_revisions, "rollout_status": rollout_status,
-                "rollback_targets": rollback_targets}
+                "rollback_targets": rollback_targets, "metric_findings": metric_findings,
+                "backup_retention_floor": backup_retention_floor, "rollback_findings": rollback_findings}

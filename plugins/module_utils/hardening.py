@@ -22,6 +22,24 @@ from urllib.parse import unquote
 
 WORLD = ("0.0.0.0/0", "::/0")
 
+# The plan's numbers. They are floors: an inventory may ask for more (floor()), never for less, so a check never
+# passes because the inventory it judges lowered the bar.
+PLAN_MIN_BACKUP_RETENTION_DAYS = 7  # "RDS PostgreSQL: Automated backups (7-day retention)"
+PLAN_MIN_TASKS = 2  # "ECS Fargate (2-10 tasks)", Multi-AZ: one task per zone at least
+PLAN_MULTI_AZ_ENVIRONMENTS = ("production",)  # "RDS PostgreSQL (Multi-AZ)" for production
+# Not a plan number (it says "monitor error rates"): the cloudwatch role's default 5xx-rate alarm threshold. A
+# ceiling: an inventory may only lower it.
+MAX_5XX_PERCENT = 1.0
+# The secret (last part of <project>/<environment>/<name>, docs/CONTRACTS.md) that rotates in production.
+PLAN_ROTATING_SECRET = "db-master"
+
+
+def floor(plan: Any, inventory: Any = None) -> int:
+    """The higher of the plan's minimum and the inventory's (None or '' leaves the plan's)."""
+    if inventory is None or inventory == "":
+        return int(plan)
+    return max(int(plan), int(inventory))
+
 # Actions AWS gives no resource-level permissions, so a policy can only grant them on Resource "*". The IAM role
 # writes exactly these (roles/iam/templates: the ECR login token; the X-Ray daemon's trace and sampling calls);
 # scripts/iam-lint-accepted.yaml accepts the ECR one for the same reason.
@@ -251,15 +269,18 @@ def _parameter(parameters: List[Dict[str, Any]], name: str) -> Optional[Dict[str
 
 
 def check_rds(instances: List[Dict[str, Any]], primary: str, parameters: Dict[str, List[Dict[str, Any]]],
-              multi_az: bool = True, min_backup_retention_days: int = 7,
-              log_exports: Iterable[str] = ()) -> List[Dict[str, str]]:
+              multi_az: bool = True, min_backup_retention_days: int = PLAN_MIN_BACKUP_RETENTION_DAYS,
+              log_exports: Iterable[str] = (), production: bool = False) -> List[Dict[str, str]]:
     """``instances``: describe_db_instances of the environment's instances (the primary and any replica or
     scratch restore); ``parameters``: describe_db_parameters per parameter group name.
 
     Every instance: encrypted with a KMS key, not publicly accessible, SSL forced by its parameter group. The
-    primary also: Multi-AZ as the inventory says, deletion protection, backups (and so point-in-time recovery)
-    kept at least ``min_backup_retention_days``, the expected log exports.
+    primary also: Multi-AZ (always in ``production``, as the plan says; elsewhere as the inventory says), deletion
+    protection, backups (and so point-in-time recovery) kept at least the plan's 7 days or the higher
+    ``min_backup_retention_days``, the expected log exports.
     """
+    multi_az = bool(multi_az) or bool(production)
+    min_backup_retention_days = floor(PLAN_MIN_BACKUP_RETENTION_DAYS, min_backup_retention_days)
     out = []
     if not any(i.get("DBInstanceIdentifier") == primary for i in instances):
         out.append(finding(primary, "database exists", "no such DB instance", "run site.yml --tags data"))
@@ -289,9 +310,10 @@ def check_rds(instances: List[Dict[str, Any]], primary: str, parameters: Dict[st
             out.append(finding(name, "RDS forces SSL", "no parameter group", "attach the environment's parameter group"))
         if name != primary:
             continue
-        if bool(db.get("MultiAZ")) != bool(multi_az):
-            out.append(finding(name, "RDS Multi-AZ as the inventory says", "MultiAZ=%s, rds_multi_az=%s"
-                               % (db.get("MultiAZ"), multi_az), "rerun --tags data"))
+        if bool(db.get("MultiAZ")) != multi_az:
+            out.append(finding(name, "RDS Multi-AZ", "MultiAZ=%s, expected %s (%s)"
+                               % (db.get("MultiAZ"), multi_az, "the plan, for production" if production else "rds_multi_az"),
+                               "set rds_multi_az: true and rerun --tags data" if multi_az else "rerun --tags data"))
         if not db.get("DeletionProtection"):
             out.append(finding(name, "RDS deletion protection", "DeletionProtection=%s" % db.get("DeletionProtection"),
                                "set rds_deletion_protection: true and rerun --tags data"))
@@ -464,11 +486,14 @@ def check_kms_keys(keys: Dict[str, Optional[Dict[str, Any]]]) -> List[Dict[str, 
 
 
 def check_secrets(secrets: Dict[str, Optional[Dict[str, Any]]], key_managers: Dict[str, str],
-                  rotation_expected: Iterable[str] = ()) -> List[Dict[str, str]]:
+                  rotation_expected: Iterable[str] = (), production: bool = False) -> List[Dict[str, str]]:
     """``secrets``: name -> describe_secret (None when missing); ``key_managers``: KMS key id/ARN -> KeyManager.
-    Each secret is encrypted with a customer-managed key (not aws/secretsmanager); rotation is on where expected."""
+    Each secret is encrypted with a customer-managed key (not aws/secretsmanager); rotation is on where expected:
+    the names in ``rotation_expected`` and, in ``production``, the database master secret whatever the inventory
+    says (the plan: "Automatic rotation (for supported secrets)"; RDS's master password is the supported one)."""
     out = []
-    rotation_expected = set(rotation_expected)
+    rotation_expected = set(rotation_expected) | (
+        {name for name in secrets if name.rsplit("/", 1)[-1] == PLAN_ROTATING_SECRET} if production else set())
     for name, secret in sorted(secrets.items()):
         if secret is None:
             out.append(finding(name, "secret exists", "no such secret", "run site.yml --tags data"))

@@ -89,13 +89,23 @@ options:
     description: The primary DB instance. Defaults to C(<prefix>-db); instances named C(<rds_instance>-*) are checked too.
     type: str
   rds_multi_az:
-    description: Whether the primary must be Multi-AZ (or must not be).
+    description:
+      - Whether the primary must be Multi-AZ (or must not be). With O(production) it must be, whatever this says.
     type: bool
     default: true
   rds_min_backup_retention_days:
-    description: Fewest days of automated backups (and so of point-in-time recovery) the primary may keep.
+    description:
+      - Fewest days of automated backups (and so of point-in-time recovery) the primary may keep. The plan's 7 days
+        is the floor: a lower value does not lower it, a higher one raises it.
     type: int
     default: 7
+  production:
+    description:
+      - The environment is production, so the plan's production minimums apply whatever the other options say
+        (they can only raise them) - the primary is Multi-AZ, and the database master secret (C(*/db-master))
+        rotates even when it is not in O(secrets_rotation_expected).
+    type: bool
+    default: false
   rds_log_exports:
     description: Log types the primary must export to CloudWatch Logs.
     type: list
@@ -273,7 +283,7 @@ def _rds(module, p, checked):
             parameters[group] = found
     checked["db_instances"] = len(instances)
     return hardening.check_rds(instances, p["rds_instance"], parameters, p["rds_multi_az"],
-                               p["rds_min_backup_retention_days"], p["rds_log_exports"])
+                               p["rds_min_backup_retention_days"], p["rds_log_exports"], p["production"])
 
 
 def _load_balancer(module, p, checked):
@@ -334,7 +344,8 @@ def _secrets_and_keys(module, p, checked):
             managers[key_id] = found["KeyMetadata"]["KeyManager"] if found else None
     checked["secrets"] = len([s for s in secrets.values() if s])
     checked["kms_keys"] = len([k for k in keys.values() if k])
-    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers, p["secrets_rotation_expected"])
+    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers, p["secrets_rotation_expected"],
+                                                                     p["production"])
 
 
 CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys)
@@ -354,7 +365,8 @@ def main():
         iam_wildcard_resource_actions=dict(type="list", elements="str"),
         rds_instance=dict(type="str"),
         rds_multi_az=dict(type="bool", default=True),
-        rds_min_backup_retention_days=dict(type="int", default=7),
+        rds_min_backup_retention_days=dict(type="int", default=hardening.PLAN_MIN_BACKUP_RETENTION_DAYS),
+        production=dict(type="bool", default=False),
         rds_log_exports=dict(type="list", elements="str", default=[]),
         load_balancer_name=dict(type="str"),
         alb_deletion_protection=dict(type="bool", default=True),

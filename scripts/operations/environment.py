@@ -4,7 +4,7 @@ docs/CONTRACTS.md. The one source of facts for playbooks/preflight.yml, playbook
 
 Usage: python -m scripts.operations.environment --prefix life-world-os-production \
          [--project life-world-os --environment production --zone lifeworld.com --record prod.lifeworld.com
-          --image-tag prod]
+          --image-tag prod --metrics-minutes 10]
 Prints JSON. Never reads a secret's value (describe_secret only).
 """
 
@@ -17,6 +17,8 @@ import sys
 
 import boto3
 from botocore.exceptions import ClientError
+
+from scripts.operations.metrics import metrics
 
 SECRETS = ("jwt-secret", "db-master", "api-keys")
 REPOSITORIES = ("backend", "frontend")
@@ -151,6 +153,38 @@ def services(session, prefix):
     return sorted(found, key=lambda s: s["name"])
 
 
+def _ecr_reference(image):
+    """(repository, imageId) of an ECR image URI, or None for an image outside ECR."""
+    host, _, path = image.partition("/")
+    if ".dkr.ecr." not in host or not path:
+        return None
+    if "@" in path:
+        repository, digest = path.split("@", 1)
+        return repository, {"imageDigest": digest}
+    repository, _, tag = path.rpartition(":") if ":" in path else (path, "", "latest")
+    return repository, {"imageTag": tag}
+
+
+def rollback_artefacts(session, found_services):
+    """Per service, what a rollback returns to: the revision it runs now (a later deploy's rollback target) and
+    whether each image that revision names is still in ECR (a lifecycle rule or a manual delete may have taken it)."""
+    ecs, ecr = session.client("ecs"), session.client("ecr")
+    artefacts = []
+    for service in found_services:
+        definition = ecs.describe_task_definition(taskDefinition=service["task_definition"])["taskDefinition"]
+        images = []
+        for container in definition.get("containerDefinitions", []):
+            reference = _ecr_reference(container["image"])
+            present = None
+            if reference:
+                present = bool(_absent(lambda: ecr.describe_images(repositoryName=reference[0], imageIds=[reference[1]])
+                                       ["imageDetails"], "RepositoryNotFoundException", "ImageNotFoundException"))
+            images.append({"image": container["image"], "in_ecr": present})
+        artefacts.append({"service": service["name"], "revision": service["task_definition"],
+                          "status": definition.get("status"), "images": images})
+    return artefacts
+
+
 def databases(session, prefix):
     rds = session.client("rds")
     found = []
@@ -246,7 +280,8 @@ def dns(session, zone, record):
     return {"zone": {"id": zone_id, "name": zone}, "record": answer}
 
 
-def describe(prefix, project=None, environment=None, zone=None, record=None, image_tag=None, session=None):
+def describe(prefix, project=None, environment=None, zone=None, record=None, image_tag=None, session=None,
+             metrics_minutes=None):
     session = session or boto3.session.Session()
     facts = {"prefix": prefix}
     facts.update(network(session, prefix))
@@ -254,6 +289,7 @@ def describe(prefix, project=None, environment=None, zone=None, record=None, ima
     facts["iam_roles"] = iam_roles(session, prefix)
     facts["load_balancer"] = load_balancer(session, prefix)
     facts["services"] = services(session, prefix)
+    facts["rollback"] = rollback_artefacts(session, facts["services"])
     facts["databases"] = databases(session, prefix)
     facts["alarms"] = alarms(session, prefix)
     facts["alert_topic"] = alert_topic(session, prefix)
@@ -265,6 +301,8 @@ def describe(prefix, project=None, environment=None, zone=None, record=None, ima
         facts["certificate"] = certificate(session, record)
     if zone:
         facts["dns"] = dns(session, zone, record)
+    if metrics_minutes:
+        facts["metrics"] = metrics(session, prefix, facts["load_balancer"], facts["services"], metrics_minutes)
     return facts
 
 
@@ -283,9 +321,10 @@ def main(argv=None):
     parser.add_argument("--zone")
     parser.add_argument("--record")
     parser.add_argument("--image-tag")
+    parser.add_argument("--metrics-minutes", type=int, help="also read the CloudWatch figures of the last N minutes")
     args = parser.parse_args(argv)
     facts = describe(args.prefix, args.project, args.environment, args.zone, args.record, args.image_tag,
-                     session=session_from_environment())
+                     session=session_from_environment(), metrics_minutes=args.metrics_minutes)
     json.dump(facts, sys.stdout, indent=2, default=str)
     print()
 

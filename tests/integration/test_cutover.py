@@ -9,14 +9,19 @@ stays well under its time budget. One sequence, as an operator runs it, every ru
 build (legacy A record, TTL 300) -> switch refused (TTL not lowered) -> lower_ttl -> switch refused (old TTL
 not run out) -> switch forced -> switch again -> edge --tags route53 (must not undo it) -> revert --check ->
 revert (TTL note: 2 s) -> once those 2 s have run out, a switch (not forced) whose health check fails: reverted
-automatically.
+automatically -> a switch to the load balancer itself, which answers nothing (its emulated name resolves nowhere):
+reverted automatically too, since a check that cannot reach its target must not pass.
+
+Switches and reverts meant to succeed ask a local server that answers 200 (cutover_health_via_target: false): nothing
+answers behind the emulated ALB or the example legacy address.
 """
 
-import http.server
-import threading
+import re
 import time
 
 import pytest
+
+from tests.tools.health_endpoint import health_endpoint
 
 from .harness import run_playbook
 
@@ -45,15 +50,6 @@ def _records(emulator):
     return {(s["Name"], s["Type"]): s for s in sets if s["Name"] in (RECORD, MARKER)}
 
 
-class _Unhealthy(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's name)
-        self.send_response(503)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="module")
 def cutover(emulator):
     def cut(action, check=False, **extra):
@@ -66,31 +62,31 @@ def cutover(emulator):
     assert runs["build"].rc == 0, runs["build"].tail()
     runs["records_built"] = _records(emulator)
 
-    runs["switch_unlowered"] = cut("switch")
-    runs["records_after_refusal"] = _records(emulator)
-    runs["lower_ttl"] = cut("lower_ttl")
-    runs["records_lowered"] = _records(emulator)
-    runs["switch_too_early"] = cut("switch")
-    runs["switch_forced"] = cut("switch", cutover_force=True)
-    runs["records_switched"] = _records(emulator)
-    runs["switch_again"] = cut("switch")
-    runs["site_after_switch"] = run_playbook(emulator, "playbooks/edge.yml", tags="route53", extra_vars=LEGACY)
-    runs["records_after_site"] = _records(emulator)
-    runs["revert_check"] = cut("revert", check=True)
-    runs["records_after_revert_check"] = _records(emulator)
-    # What resolvers may hold behind the alias is shortened to 2 s, so the last switch need not be forced.
-    runs["revert"] = cut("revert", cutover_alias_ttl=2)
-    runs["records_reverted"] = _records(emulator)
+    with health_endpoint(200) as healthy_url:
+        answering = {"cutover_health_via_target": False, "cutover_health_url": healthy_url}
+        runs["switch_unlowered"] = cut("switch", **answering)
+        runs["records_after_refusal"] = _records(emulator)
+        runs["lower_ttl"] = cut("lower_ttl")
+        runs["records_lowered"] = _records(emulator)
+        runs["switch_too_early"] = cut("switch", **answering)
+        runs["switch_forced"] = cut("switch", cutover_force=True, **answering)
+        runs["records_switched"] = _records(emulator)
+        runs["switch_again"] = cut("switch", **answering)
+        runs["site_after_switch"] = run_playbook(emulator, "playbooks/edge.yml", tags="route53", extra_vars=LEGACY)
+        runs["records_after_site"] = _records(emulator)
+        runs["revert_check"] = cut("revert", check=True, **answering)
+        runs["records_after_revert_check"] = _records(emulator)
+        # What resolvers may hold behind the alias is shortened to 2 s, so the later switches need not be forced.
+        runs["revert"] = cut("revert", cutover_alias_ttl=2, **answering)
+        runs["records_reverted"] = _records(emulator)
 
     time.sleep(3)
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Unhealthy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        runs["switch_unhealthy"] = cut("switch", cutover_health_via_target=False,
-                                       cutover_health_url="http://127.0.0.1:%d/api/health" % server.server_port)
-    finally:
-        server.shutdown()
+    with health_endpoint(503) as unhealthy_url:
+        runs["switch_unhealthy"] = cut("switch", cutover_health_via_target=False, cutover_health_url=unhealthy_url)
     runs["records_after_unhealthy"] = _records(emulator)
+    # The inventory's own check: https://<name>/api/health through the ALB, which answers nothing here.
+    runs["switch_dead"] = cut("switch", cutover_health_retries=2, cutover_health_delay=1)
+    runs["records_after_dead"] = _records(emulator)
     return runs
 
 
@@ -145,8 +141,7 @@ def test_switch_aliases_the_name_to_the_alb_and_removes_the_note(cutover):
     assert _alias_target(records) == cutover["alb"]["DNSName"].lower()
     assert records[(RECORD, "A")]["AliasTarget"]["HostedZoneId"] == cutover["alb"]["CanonicalHostedZoneId"]
     assert (MARKER, "TXT") not in records
-    # Nothing answers behind the emulated ALB: the health check says it was skipped instead of failing.
-    assert "is not reachable from this host" in _text(run), run.tail()
+    assert "TASK [Check that /api/health answers 200]" in run.stdout, run.tail()
 
 
 def test_second_switch_changes_nothing(cutover):
@@ -190,3 +185,16 @@ def test_failed_verification_reverts_automatically_and_says_why(cutover):
     assert "answered HTTP 503, not 200" in _text(run), run.tail()
     assert "Reverted automatically to A 192.0.2.10 (TTL 60 s)" in _text(run), run.tail()
     assert _legacy(cutover["records_after_unhealthy"], 60), cutover["records_after_unhealthy"]
+
+
+def test_switch_to_a_load_balancer_that_answers_nothing_is_reverted(cutover):
+    run = cutover["switch_dead"]
+    assert run.rc != 0, run.tail()
+    assert "TASK [Alias the name to the ALB]" in run.stdout, run.tail()
+    # Not resolvable (6), refused (7) or timed out (28): which one depends on this host's resolver.
+    text = _text(run)
+    assert re.search(r"https://local\.lifeworld\.example\.com/api/health through %s answered nothing \(curl exit (6|7|28): "
+                     % re.escape(cutover["alb"]["DNSName"]), text, re.I), run.tail()
+    assert "not 200, after 2 tries" in text, run.tail()
+    assert "Reverted automatically to A 192.0.2.10 (TTL 60 s)" in text, run.tail()
+    assert _legacy(cutover["records_after_dead"], 60), cutover["records_after_dead"]

@@ -54,6 +54,15 @@ def test_make_demo_succeeds_on_a_fresh_clone(demo):
     assert "What exists now" in proc.stdout
 
 
+def test_the_demo_runs_both_checklists_and_they_pass(demo):
+    """The demo's environment passes the collection's own checklists: release images in ECR (pushed without Docker),
+    tasks behind the ALB, CloudWatch figures and an answering /api/health come from scripts/local_stack/standins.py."""
+    out = " ".join(demo[3].stdout.split())
+    assert "Stand-ins: images backend sha256:" in out, demo[3].stdout[-6000:]
+    assert "All 9 pre-migration checks met" in out, demo[3].stdout[-6000:]
+    assert "All checked post-migration items met" in out, demo[3].stdout[-6000:]
+
+
 def test_network_exists_in_the_emulator_after_the_demo(demo):
     stack_env = demo[2]
     ec2 = boto3.client("ec2", endpoint_url=stack_env["AWS_ENDPOINT_URL"], region_name="us-east-1",

@@ -3,55 +3,86 @@
 (unmet on an empty account, met on the built one), the post-migration checklist, the diagram of what exists, and
 the drift check naming a security-group rule added behind the collection's back."""
 
-import http.server
 import json
-import threading
+import re
 import time
+import types
 import xml.etree.ElementTree as ET
 
 import pytest
 
+from scripts.local_stack import standins
 from tests.tools.faultproxy import FaultProxy
+from tests.tools.health_endpoint import health_endpoint
 
-from .harness import SITE_GROUP, run_playbook
+from .harness import SITE_GROUP, free_port, run_playbook
 
 pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 PREFIX = "life-world-os-local"
 
 
-def _push_release_images(emulator, tag="local", digit="a"):
-    """Images in ECR under a tag (an image manifest is all ECR needs; no Docker here)."""
-    ecr = emulator.client("ecr")
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-                           "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7,
-                                      "digest": "sha256:" + digit * 64}, "layers": []})
-    for repository in ("backend", "frontend"):
-        ecr.put_image(repositoryName="life-world-os/" + repository, imageManifest=manifest, imageTag=tag)
+def _session(emulator):
+    """What scripts/local_stack/standins.py needs of a boto3 session: clients of the emulator."""
+    return types.SimpleNamespace(client=emulator.client)
 
 
-def _register_targets(emulator):
-    """ECS registers each task's IP in its target group; the emulator's ECS does not, so stand in for it."""
-    elbv2 = emulator.client("elbv2")
-    lb = elbv2.describe_load_balancers(Names=[PREFIX + "-alb"])["LoadBalancers"][0]
-    for index, group in enumerate(elbv2.describe_target_groups(LoadBalancerArn=lb["LoadBalancerArn"])["TargetGroups"]):
-        elbv2.register_targets(TargetGroupArn=group["TargetGroupArn"],
-                               Targets=[{"Id": "10.40.10.%d" % (10 + index), "Port": group["Port"]},
-                                        {"Id": "10.40.11.%d" % (10 + index), "Port": group["Port"]}])
+def _push_release_images(emulator, tag="local"):
+    """Images in ECR under a tag, pushed through the registry API as the demo does (no Docker here)."""
+    return standins.push_release_images(_session(emulator), "life-world-os", tag)
 
 
 @pytest.fixture(scope="module")
 def ops(emulator, scratch_emulator, site):
-    """The pre-migration checklist on an empty account, then the `site` group's shared build with release images
-    and registered targets. Deploys leave the services on other revisions of the same definitions, and the drift
-    test removes the rule it adds, so what later modules read (the definitions, rules, secrets) stays as built."""
+    """The pre-migration checklist on an empty account, then the `site` group's shared build with the demo's
+    stand-ins (release images, tasks registered in their target groups, then the minute's CloudWatch figures), and
+    the post-migration checklist before the figures exist, with them, and with each thing it checks broken in turn
+    (put back afterwards). Deploys leave the services on other revisions of the same definitions, and the drift test
+    removes the rule it adds, so what later modules read (the definitions, rules, secrets) stays as built."""
     scratch_emulator.reset()
     runs = {"preflight_empty": run_playbook(scratch_emulator, "playbooks/preflight.yml")}
     runs["build"] = site.build()
     _push_release_images(emulator)
-    _register_targets(emulator)
+    standins.register_tasks(_session(emulator), PREFIX)
     runs["preflight_built"] = run_playbook(emulator, "playbooks/preflight.yml")
-    runs["verify"] = run_playbook(emulator, "playbooks/verify.yml")
+
+    rds = emulator.client("rds")
+    kept = rds.describe_db_instances(DBInstanceIdentifier=PREFIX + "-db")["DBInstances"][0]["BackupRetentionPeriod"]
+    rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", BackupRetentionPeriod=1, ApplyImmediately=True)
+    try:
+        # An inventory that asks for 1 day does not lower the plan's 7 it is judged by.
+        runs["preflight_one_day"] = run_playbook(emulator, "playbooks/preflight.yml",
+                                                 extra_vars={"rds_backup_retention_days": 1})
+    finally:
+        rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", BackupRetentionPeriod=kept, ApplyImmediately=True)
+
+    ecr = emulator.client("ecr")
+    ecr.batch_delete_image(repositoryName="life-world-os/backend", imageIds=[{"imageTag": "local"}])
+    try:
+        # The image the running backend revision names is gone: a rollback to that revision could not start.
+        runs["preflight_image_gone"] = run_playbook(emulator, "playbooks/preflight.yml")
+    finally:
+        _push_release_images(emulator)
+
+    with health_endpoint(200) as healthy:
+        answering = {"verify_health_url": healthy}
+        # The emulator emits no metric: until the stand-ins put them, nothing is measured, and that is unmet.
+        runs["verify_unmeasured"] = run_playbook(emulator, "playbooks/verify.yml", extra_vars=answering)
+        runs["metrics_put"] = standins.put_metrics(_session(emulator), PREFIX)
+        runs["verify"] = run_playbook(emulator, "playbooks/verify.yml", extra_vars=answering)
+        cloudwatch = emulator.client("cloudwatch")
+        alarm = cloudwatch.describe_alarms(AlarmNamePrefix=PREFIX)["MetricAlarms"][0]
+        runs["alarm_set_off"] = alarm["AlarmName"]
+        cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue="ALARM", StateReason="test: firing")
+        try:
+            runs["verify_alarm"] = run_playbook(emulator, "playbooks/verify.yml", extra_vars=answering)
+        finally:
+            cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=alarm["StateValue"], StateReason="test: put back")
+    runs["unreachable_url"] = "http://127.0.0.1:%d/api/health" % free_port()
+    runs["verify_unreachable"] = run_playbook(emulator, "playbooks/verify.yml",
+                                              extra_vars={"verify_health_url": runs["unreachable_url"]})
+    # The inventory's own URL: the emulated record resolves nowhere.
+    runs["verify_default_url"] = run_playbook(emulator, "playbooks/verify.yml")
     return runs
 
 
@@ -71,14 +102,77 @@ def test_preflight_passes_on_the_built_environment(ops):
     assert "[UNMET]" not in run.stdout and "9 of 9 met" in run.stdout
 
 
-def test_verify_passes_on_the_built_environment(ops):
+def test_preflight_holds_backups_to_the_plans_seven_days_whatever_the_inventory_says(ops):
+    run = ops["preflight_one_day"]
+    assert run.rc != 0, run.tail()
+    assert "[UNMET] Database backups enabled" in run.stdout, run.tail()
+    assert "%s-db: 1 days of backups (at least 7)" % PREFIX in " ".join(run.stdout.split()), run.tail()
+
+
+def test_preflight_fails_when_the_image_a_rollback_returns_to_is_gone_from_ecr(ops):
+    run = ops["preflight_image_gone"]
+    assert run.rc != 0, run.tail()
+    text = " ".join(run.stdout.split())
+    assert "[UNMET] Rollback artefacts in place" in run.stdout, run.tail()
+    assert re.search(r"backend: \d+\.dkr\.ecr\.us-east-1\.amazonaws\.com/life-world-os/backend:local is missing in ECR", text), run.tail()
+    assert "frontend:" not in text.split("[UNMET] Rollback artefacts in place", 1)[1].split("[", 1)[0]
+    assert "manual: the team has read docs/runbooks/rollback.md" in text
+
+
+def test_preflight_says_the_rollback_artefacts_it_checked(ops):
+    text = " ".join(ops["preflight_built"].stdout.split())
+    assert re.search(r"\[met\] Rollback artefacts in place revisions with their images in ECR: %s-backend:\d+, "
+                     r"%s-frontend:\d+, %s-db restorable to \d{4}-" % (PREFIX, PREFIX, PREFIX), text), text[-3000:]
+
+
+VERIFY_ITEMS = ("Services running the desired task count", "Load-balancer targets healthy",
+                "Alias record points at the ALB", "Alarms exist, none in ALARM", "CloudWatch figures within bounds",
+                "Database backups on", "/api/health answers 200")
+
+
+def test_verify_passes_on_the_built_environment_with_its_figures_and_an_answering_endpoint(ops):
     run = ops["verify"]
     assert run.rc == 0, run.tail()
-    for item in ("Services running the desired task count", "Load-balancer targets healthy",
-                 "Alias record points at the ALB", "Alarms exist", "Database backups on"):
+    for item in VERIFY_ITEMS:
         assert "[met]   " + item in run.stdout, item
-    # The emulated record is not resolvable from here: the HTTPS check is reported as not checked, not as passed.
-    assert "[skip]  /api/health answers over HTTPS" in run.stdout
+    assert "7 of 7 met" in run.stdout
+    text = " ".join(run.stdout.split())
+    # The figures read back are the ones the stand-ins put: 2 healthy hosts and 2 running tasks each.
+    assert "%s-alb: 120 requests, 0 5xx (0.00%%)" % PREFIX in text, run.tail()
+    assert "backend >= 2 running, frontend >= 2 running" in text, run.tail()
+
+
+def test_verify_fails_naming_each_figure_cloudwatch_does_not_hold(ops):
+    run = ops["verify_unmeasured"]
+    assert run.rc != 0, run.tail()
+    assert "[UNMET] CloudWatch figures within bounds" in run.stdout, run.tail()
+    text = " ".join(run.stdout.split())
+    for absent in ("%s-alb: no RequestCount datapoint in the last 10 min" % PREFIX,
+                   "backend: no RunningTaskCount (Container Insights) datapoint",
+                   "frontend: no RunningTaskCount (Container Insights) datapoint"):
+        assert absent in text, absent
+    assert "6 of 7 met" in run.stdout
+
+
+def test_verify_fails_when_an_alarm_of_the_set_is_in_alarm(ops):
+    run = ops["verify_alarm"]
+    assert run.rc != 0, run.tail()
+    assert "[UNMET] Alarms exist, none in ALARM" in run.stdout, run.tail()
+    assert "in ALARM: " + ops["alarm_set_off"] in " ".join(run.stdout.split())
+    assert "6 of 7 met" in run.stdout
+
+
+def test_verify_fails_when_the_health_endpoint_cannot_be_reached_naming_url_and_error(ops):
+    run = ops["verify_unreachable"]
+    assert run.rc != 0, run.tail()
+    text = " ".join(run.stdout.split())
+    assert "[UNMET] /api/health answers 200" in run.stdout, run.tail()
+    assert ops["unreachable_url"] + ": not reachable from this host (" in text, run.tail()
+    assert "Connection refused" in text, run.tail()
+    assert "[skip]" not in run.stdout
+    default = ops["verify_default_url"]
+    assert default.rc != 0 and "https://local.lifeworld.example.com/api/health: not reachable" in " ".join(
+        default.stdout.split()), default.tail()
 
 
 def test_diagram_names_every_subnet_service_load_balancer_and_database(emulator, ops, playbook, tmp_path):
@@ -157,23 +251,12 @@ def _image(emulator, revision):
 @pytest.fixture
 def unhealthy_endpoint():
     """A /api/health that answers 503, as a release whose tasks fail would."""
-
-    class Unhealthy(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
-            self.send_response(503)
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Unhealthy)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield "http://127.0.0.1:%d/api/health" % server.server_port
-    server.shutdown()
+    with health_endpoint(503) as url:
+        yield url
 
 
 def test_deploy_of_a_good_tag_puts_every_service_on_a_new_revision(emulator, ops, playbook):
-    _push_release_images(emulator, "build-2", "b")
+    _push_release_images(emulator, "build-2")
     before = _revisions(emulator)
     run = playbook("playbooks/deploy.yml", extra_vars={"deploy_image_tag": "build-2", "deploy_health_url": "",
                                                        "deploy_poll_interval": 2})
@@ -190,7 +273,7 @@ def test_deploy_of_a_good_tag_puts_every_service_on_a_new_revision(emulator, ops
 
 
 def test_deploy_of_a_bad_tag_rolls_back_and_fails_saying_why(emulator, ops, playbook, unhealthy_endpoint):
-    _push_release_images(emulator, "build-3", "c")
+    _push_release_images(emulator, "build-3")
     before = _revisions(emulator)
     run = playbook("playbooks/deploy.yml", extra_vars={"deploy_image_tag": "build-3", "deploy_health_url": unhealthy_endpoint,
                                                        "deploy_timeout": 60, "deploy_poll_interval": 5})
@@ -246,7 +329,7 @@ class _FailingTasks:
 
 
 def test_deploy_whose_new_tasks_fail_to_start_rolls_back_and_fails_saying_why(emulator, ops, playbook):
-    _push_release_images(emulator, "build-5", "e")
+    _push_release_images(emulator, "build-5")
     before = _revisions(emulator)
     families_before = {s: int(r.rsplit(":", 1)[1]) for s, r in before.items()}
     failing = _FailingTasks(healthy=before.values())

@@ -52,13 +52,68 @@ def test_drift_report_fails_a_component_whose_run_crashed_without_a_failed_task(
     assert report["edge"]["status"] == "failed" and "exited 1" in report["edge"]["failed"][0]
 
 
-def test_checklist_counts_met_unmet_and_skipped():
+def test_checklist_counts_met_and_unmet():
     result = ops.checklist([{"item": "a", "met": True}, {"item": "b", "met": False, "detail": "why"},
-                            {"item": "c", "met": False, "skipped": True}])
-    assert result["unmet"] == ["b (why)"] and result["met_count"] == 1 and result["total"] == 3
-    assert result["table"][1].startswith("[UNMET] b") and result["table"][2].startswith("[skip]")
+                            {"item": "c", "met": "False"}])
+    assert result["unmet"] == ["b (why)", "c"] and result["met_count"] == 1 and result["total"] == 3
+    assert result["table"][1].startswith("[UNMET] b") and result["table"][2].startswith("[UNMET] c")
     with pytest.raises(AnsibleFilterError):
         ops.checklist([{"item": "no verdict"}])
+
+
+def test_checklist_has_no_skip_an_item_that_could_not_be_checked_is_unmet():
+    # Changed on purpose (issue 13): "skipped" used to show an unreachable endpoint as neither met nor unmet.
+    with pytest.raises(AnsibleFilterError, match="no 'skipped'"):
+        ops.checklist([{"item": "c", "met": False, "skipped": True}])
+
+
+
+def _measured(requests=600, elb_5xx=None, target_5xx=None, healthy=(2, 2), running=(2, 2)):
+    return {"window_minutes": 10,
+            "load_balancer": {"name": "p-alb", "requests": requests, "elb_5xx": elb_5xx, "target_5xx": target_5xx},
+            "target_groups": [{"name": "p-be", "healthy": healthy[0]}, {"name": "p-fe", "healthy": healthy[1]}],
+            "services": [{"name": "backend", "running": running[0]}, {"name": "frontend", "running": running[1]}]}
+
+
+def test_metric_findings_pass_when_every_figure_is_within_its_bound():
+    result = ops.metric_findings(_measured(target_5xx=6))
+    assert result["findings"] == []
+    assert result["summary"] == ("last 10 min: p-alb: 600 requests, 6 5xx (1.00%), p-be >= 2 healthy, p-fe >= 2 healthy, "
+                                 "backend >= 2 running, frontend >= 2 running")
+
+
+def test_metric_findings_name_every_absent_figure():
+    result = ops.metric_findings(_measured(requests=None, healthy=(None, 2), running=(2, None)))
+    assert result["findings"] == [
+        "p-alb: no RequestCount datapoint in the last 10 min (the ALB measured no traffic)",
+        "p-be: no HealthyHostCount datapoint in the last 10 min",
+        "frontend: no RunningTaskCount (Container Insights) datapoint in the last 10 min"]
+    assert ops.metric_findings(None)["findings"] == ["no CloudWatch figures were read"]
+    empty = ops.metric_findings({"window_minutes": 5, "load_balancer": None, "target_groups": [], "services": []})
+    assert empty["findings"] == ["no load balancer to measure", "no ECS service to measure"]
+
+
+def test_metric_findings_bounds_come_from_the_plan_and_the_inventory_may_only_tighten_them():
+    # 7 of 600 answers are 5xx: 1.17 %, above the 1 % ceiling; ELB and target 5xx are added up.
+    assert ops.metric_findings(_measured(elb_5xx=2, target_5xx=5))["findings"] == [
+        "p-alb: 600 requests, 7 5xx (1.17%), above 1%"]
+    # The plan's 2 tasks: 1 healthy host or running task is too few, whatever the inventory says.
+    low = ops.metric_findings(_measured(healthy=(1, 2), running=(2, 1)), min_tasks=1)["findings"]
+    assert low == ["p-be: 1 healthy hosts at the lowest, fewer than 2", "frontend: 1 running tasks at the lowest, fewer than 2"]
+    # An inventory may raise the floor and lower the ceiling...
+    raised = ops.metric_findings(_measured(target_5xx=3), min_tasks=3, max_5xx_percent=0.1)["findings"]
+    assert raised == ["p-alb: 600 requests, 3 5xx (0.50%), above 0.1%",
+                      "p-be: 2 healthy hosts at the lowest, fewer than 3", "p-fe: 2 healthy hosts at the lowest, fewer than 3",
+                      "backend: 2 running tasks at the lowest, fewer than 3", "frontend: 2 running tasks at the lowest, fewer than 3"]
+    # ...but not the other way round.
+    assert ops.metric_findings(_measured(target_5xx=12), max_5xx_percent=50)["findings"] == [
+        "p-alb: 600 requests, 12 5xx (2.00%), above 1%"]
+
+
+def test_backup_retention_floor_is_the_plans_seven_days_unless_the_inventory_asks_more():
+    assert ops.backup_retention_floor(None) == 7
+    assert ops.backup_retention_floor(1) == 7
+    assert ops.backup_retention_floor("14") == 14
 
 
 GROUPS = {
@@ -143,3 +198,34 @@ def test_iam_findings_accept_the_statements_the_iam_role_writes_itself():
     roles = {part: {"name": "p-" + part, "inline_policies": {"app": own}}
              for part in ("ecs-task-execution", "ecs-task", "rds-monitoring")}
     assert ops.iam_findings(roles) == []
+
+
+ROLLBACK = [{"service": "backend", "revision": "p-backend:3", "status": "ACTIVE",
+             "images": [{"image": "1.dkr.ecr.us-east-1.amazonaws.com/lwo/backend:r3", "in_ecr": True}]},
+            {"service": "frontend", "revision": "p-frontend:3", "status": "ACTIVE",
+             "images": [{"image": "1.dkr.ecr.us-east-1.amazonaws.com/lwo/frontend:r3", "in_ecr": True}]}]
+DATABASES = [{"identifier": "p-db", "role": "primary", "latest_restorable_time": "2026-12-05 08:55:00+00:00"}]
+
+
+def test_rollback_findings_pass_with_active_revisions_their_images_and_a_restorable_database():
+    assert ops.rollback_findings(ROLLBACK, DATABASES) == {
+        "findings": [], "summary": "p-backend:3, p-frontend:3, p-db restorable to 2026-12-05 08:55:00+00:00"}
+
+
+def test_rollback_findings_leave_third_party_images_to_their_publishers():
+    sidecar = {"image": "public.ecr.aws/xray/aws-xray-daemon:3.3.14", "in_ecr": None}
+    with_sidecars = [dict(entry, images=entry["images"] + [sidecar]) for entry in ROLLBACK]
+    assert ops.rollback_findings(with_sidecars, DATABASES)["findings"] == []
+
+
+def test_rollback_findings_name_what_a_rollback_could_not_use():
+    broken = [dict(ROLLBACK[0], images=[{"image": "1.dkr.ecr.us-east-1.amazonaws.com/lwo/backend:r3", "in_ecr": False}]),
+              dict(ROLLBACK[1], status="INACTIVE", images=[{"image": "nginx:1.27", "in_ecr": None}])]
+    result = ops.rollback_findings(broken, [dict(DATABASES[0], latest_restorable_time="")])
+    assert result["findings"] == [
+        "backend: 1.dkr.ecr.us-east-1.amazonaws.com/lwo/backend:r3 is missing in ECR",
+        "frontend: revision p-frontend:3 is INACTIVE",
+        "frontend: revision p-frontend:3 names no image in the account's ECR (no release to return to)",
+        "p-db: no restorable time (no automated backup to restore from)"]
+    assert ops.rollback_findings([], [])["findings"] == ["no ECS service: no revision to roll back to",
+                                                         "no database: no backup to restore"]

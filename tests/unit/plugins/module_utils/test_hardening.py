@@ -232,7 +232,7 @@ def test_the_instance_the_rds_role_builds_passes():
     ({"StorageEncrypted": False}, "RDS encrypted at rest"),
     ({"KmsKeyId": None}, "RDS encrypted at rest"),
     ({"PubliclyAccessible": True}, "RDS not publicly accessible"),
-    ({"MultiAZ": False}, "RDS Multi-AZ as the inventory says"),
+    ({"MultiAZ": False}, "RDS Multi-AZ"),
     ({"DeletionProtection": False}, "RDS deletion protection"),
     ({"BackupRetentionPeriod": 1}, "RDS backups kept"),
     ({"EnabledCloudwatchLogsExports": ["postgresql"]}, "RDS exports its logs"),
@@ -251,6 +251,17 @@ def test_ssl_not_forced_is_a_finding_and_an_unreported_value_is_not_checkable():
 
 def test_single_az_is_fine_when_the_inventory_says_so():
     assert _rds([_db(MultiAZ=False)], multi_az=False) == []
+
+
+def test_production_is_multi_az_whatever_the_inventory_says():
+    [found] = _rds([_db(MultiAZ=False)], multi_az=False, production=True)
+    assert (found["check"], found["detail"]) == ("RDS Multi-AZ", "MultiAZ=False, expected True (the plan, for production)")
+
+
+@pytest.mark.parametrize("kept, asked, short", [(7, 1, False), (6, 1, True), (6, None, True), (7, 14, True), (14, 14, False)])
+def test_backups_are_kept_the_plans_seven_days_or_more_if_the_inventory_asks(kept, asked, short):
+    found = _rds([_db(BackupRetentionPeriod=kept)], min_backup_retention_days=asked)
+    assert _checks(found) == ([("p-db", "RDS backups kept")] if short else [])
 
 
 def test_replica_is_checked_for_encryption_but_not_for_primary_only_rules():
@@ -419,6 +430,16 @@ def test_secrets():
         ("finding", "p/api", "secret encrypted with our KMS key"), ("finding", "p/db", "secret rotation"),
         ("finding", "p/gone", "secret exists"), ("finding", "p/jwt", "secret encrypted with our KMS key"),
         ("not_checkable", "p/other", "secret encrypted with our KMS key")]
+
+
+def test_production_rotates_the_database_master_secret_whatever_the_inventory_expects():
+    managers = {"arn:ours": "CUSTOMER"}
+    secrets = {"p/x/jwt-secret": {"KmsKeyId": "arn:ours"}, "p/x/db-master": {"KmsKeyId": "arn:ours"}}
+    assert h.check_secrets(secrets, managers, []) == []
+    found = h.check_secrets(secrets, managers, [], production=True)
+    assert [(e["resource"], e["check"]) for e in found] == [("p/x/db-master", "secret rotation")]
+    rotating = dict(secrets, **{"p/x/db-master": {"KmsKeyId": "arn:ours", "RotationEnabled": True}})
+    assert h.check_secrets(rotating, managers, [], production=True) == []
 
 
 def test_split_and_table():

@@ -163,6 +163,23 @@ def test_weaknesses_added_behind_its_back_are_named(aws, run_module):
     assert any(line.startswith("FINDING  /ecs/%s/backend | log group retention set" % PREFIX) for line in result["report"])
 
 
+def test_plan_minimums_hold_whatever_the_inventory_asks(aws, run_module):
+    _build(aws)
+    rds = aws.client("rds")
+    rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", MultiAZ=False, BackupRetentionPeriod=3, ApplyImmediately=True)
+    # An inventory that asks for one day of backups and no Multi-AZ, in production, without a rotation function.
+    lowered = dict(ARGS, rds_min_backup_retention_days=1, rds_multi_az=False, production=True)
+    assert sorted(_pairs(run_module(module, lowered))) == [
+        (PREFIX + "-db", "RDS Multi-AZ"), (PREFIX + "-db", "RDS backups kept"), ("p/test/db-master", "secret rotation")]
+    # Outside production single-AZ and no rotation may be the inventory's choice; 3 days of backups never is.
+    elsewhere = dict(lowered, production=False)
+    assert _pairs(run_module(module, elsewhere)) == [(PREFIX + "-db", "RDS backups kept")]
+    # The inventory may raise the bar: 7 days kept, 14 asked for.
+    rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", BackupRetentionPeriod=7, ApplyImmediately=True)
+    assert run_module(module, elsewhere)["findings"] == []
+    assert _pairs(run_module(module, dict(elsewhere, rds_min_backup_retention_days=14))) == [(PREFIX + "-db", "RDS backups kept")]
+
+
 def test_empty_account_names_what_is_missing(aws, run_module):
     result = run_module(module, ARGS)
     assert not result.get("failed"), result
