@@ -86,9 +86,9 @@ def used_collections(root):
     if cfg.is_file():
         found = set()
         for line in cfg.read_text().splitlines():
-            key, _, value = line.partition("=")
-            if key.strip() in CALLBACK_SETTINGS:
-                found.update(m[1] for m in re.finditer(FQCN, value))
+            setting = line.split("=", 1)
+            if len(setting) == 2 and setting[0].strip() in CALLBACK_SETTINGS:
+                found.update(m[1] for m in re.finditer(FQCN, setting[1]))
         note(found, cfg)
     for path in sorted((root / "plugins").rglob("*.py")) if (root / "plugins").is_dir() else []:
         found = set()
