@@ -6,7 +6,8 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: vault_password_files
-author: Life World OS platform team
+author:
+  - Life World OS platform team (!UNKNOWN)
 short_description: Hand the running playbook's vault secrets to a nested ansible-playbook
 description:
   - Writes each vault secret the running C(ansible-playbook) holds (from C(--vault-id), C(--vault-password-file),

@@ -75,4 +75,3 @@ def test_drift_hands_the_prompted_vault_secret_to_its_nested_runs(emulator, tmp_
             if e["event"] == "runner_on_ok" and e["event_data"].get("task", "").startswith("Private directory")]
     assert len(made) == 1 and not os.path.exists(made[0])
     assert PASSWORD not in out and not any(PASSWORD in json.dumps(e) for e in events)
-

@@ -84,6 +84,7 @@ MOVE_EDGES = {
     ("revert-dns", "always", "unfreeze-source"),
 }
 
+
 class _SpecCaptured(Exception):
     def __init__(self, kwargs):
         super().__init__("argument spec captured")
