@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 import pytest
 
+from . import ee
 from .harness import Emulator, run_playbook, run_through_runner
 
 
@@ -22,14 +23,23 @@ def scratch_emulator(tmp_path_factory):
     emu.down()
 
 
+@pytest.fixture(scope="session")
+def execution_environment(tmp_path_factory):
+    """The execution environment of execution-environment.yml as a clean venv (tests/integration/ee.py), built once
+    per session (pip's own cache makes a rebuild cheap)."""
+    return ee.build(tmp_path_factory.mktemp("execution-environment"))
+
+
 class SharedSite:
     """The whole site.yml built in the session emulator, once for all the modules of the `site` xdist group. It is
-    built as an AWX job (through ansible-runner, at -vvv), so the same build proves that site.yml runs to the end
-    the way AWX runs it, and its output and job artifacts can be searched for secrets."""
+    built as an AWX job (through ansible-runner, at -vvv) inside the execution environment (only what
+    execution-environment.yml puts in the image), so the same build proves that site.yml runs to the end the way
+    AWX runs it, and its output and job artifacts can be searched for secrets."""
 
-    def __init__(self, emulator, private):
+    def __init__(self, emulator, private, execution_environment=None):
         self.emulator = emulator
         self.private = private
+        self.execution_environment = execution_environment
         self.job = None
         self.generation = None
 
@@ -39,7 +49,7 @@ class SharedSite:
             self.emulator.reset()
             # The migration is not part of site.yml's state; a whole site run may take long on a shared machine.
             job = run_through_runner(self.emulator, self.private, "site.yml", cmdline="--skip-tags migrate -vvv",
-                                     timeout=2700)
+                                     timeout=2700, ee=self.execution_environment)
             assert job.run.rc == 0, job.run.tail()
             self.job, self.generation = job, self.emulator.generation
         return self.job.run
@@ -50,10 +60,10 @@ class SharedSite:
 
 
 @pytest.fixture(scope="session")
-def site(emulator, tmp_path_factory):
+def site(emulator, tmp_path_factory, execution_environment):
     """Modules that use it declare pytestmark = pytest.mark.xdist_group(SITE_GROUP) and call site.build()
     (site.job then holds the runner job: its project copy and artifacts)."""
-    return SharedSite(emulator, tmp_path_factory.mktemp("site-job"))
+    return SharedSite(emulator, tmp_path_factory.mktemp("site-job"), execution_environment)
 
 
 @pytest.fixture

@@ -170,22 +170,26 @@ class RunnerJob:
 
 
 def run_through_runner(emulator: Emulator, private: Path, playbook: str = "site.yml", *, ident: str = "job",
-                       cmdline: str = "", timeout: int = 2700) -> RunnerJob:
+                       cmdline: str = "", timeout: int = 2700, ee=None) -> RunnerJob:
     """Run a playbook as an AWX job does: a private data directory holding a copy of the project (as AWX checks it
     out), the AWS settings injected as env/envvars (as an AWX AWS credential does); events read back from the
-    artifacts."""
-    assert RUNNER.exists(), "ansible-runner is missing: pip install -r requirements-test.txt"
+    artifacts. ee: an ee.ExecutionEnvironment to run in (its ansible-runner, programs and collections only)."""
+    runner = ee.runner if ee else RUNNER
+    assert runner.exists(), "ansible-runner is missing: pip install -r requirements-test.txt"
     shutil.rmtree(private, ignore_errors=True)
     shutil.copytree(REPO, private / "project", symlinks=True, ignore=shutil.ignore_patterns(*NOT_PROJECT))
     (private / "env").mkdir()
     (private / "env" / "envvars").write_text(yaml.safe_dump(dict(
         emulator.aws_env, ANSIBLE_NOCOLOR="1", ANSIBLE_DEPRECATION_WARNINGS="0")))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ANSIBLE_"))}
-    env["PATH"] = "%s:%s" % (RUNNER.parent, env.get("PATH", "/usr/bin:/bin"))
-    args = [str(RUNNER), "run", str(private), "-p", playbook, "-i", ident,
+    env["PATH"] = "%s:%s" % (runner.parent, env.get("PATH", "/usr/bin:/bin"))
+    if ee:
+        env = {k: v for k, v in env.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
+        env.update(ee.environment(private / "project"))
+    args = [str(runner), "run", str(private), "-p", playbook, "-i", ident,
             "--inventory", str(private / "project" / "inventories" / "local")]
     if cmdline:
-        args += ["--cmdline", cmdline]
+        args.append("--cmdline=" + cmdline)  # one word: a cmdline starting with "-" is not taken for an option
     proc = subprocess.run(args, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return RunnerJob(run=PlaybookRun(args=args, rc=proc.returncode, stdout=proc.stdout, stderr=proc.stderr),
                      project=private / "project", artifacts=private / "artifacts" / ident)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -42,14 +43,24 @@ def test_ansible_doc_renders(module):
     assert proc.returncode == 0 and "EXAMPLES" in proc.stdout, proc.stderr[-2000:]
 
 
+def _prime_ansible_test_pip_bootstrap():
+    """ansible-test bootstraps pip into each sanity virtual environment with a get-pip.py it downloads from
+    ci-files.testing.ansible.com, which machines without the internet cannot reach. When its cache holds no copy,
+    tests/tools/ansible_test_get_pip.py goes there: it installs the interpreter's own pip wheel (ensurepip) and then
+    the requested version from the configured index. A copy already there (the real one) is left alone."""
+    from ansible_test._internal.python_requirements import get_venv_packages  # pylint: disable=import-outside-toplevel
+
+    version = get_venv_packages(SimpleNamespace(version="%d.%d" % sys.version_info[:2]))["pip"]
+    cached = Path.home() / ".ansible" / "test" / "cache" / ("get_pip_%s.py" % version.replace(".", "_"))
+    if not cached.exists():
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / "tests" / "tools" / "ansible_test_get_pip.py", cached)
+
+
 def test_ansible_test_sanity_has_no_errors(tmp_path):
     # ansible-test needs the tree laid out as ansible_collections/<ns>/<name>, with the collections we import
-    # beside it; its pip bootstrap is served from the copy in shared/tools on machines without the internet.
-    cache = Path.home() / ".ansible" / "test" / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    bootstrap = REPO.parent / "shared" / "tools" / "ansible_test_get_pip.py"
-    if bootstrap.exists() and not (cache / "get_pip_24_2.py").exists():
-        shutil.copy(bootstrap, cache / "get_pip_24_2.py")
+    # beside it.
+    _prime_ansible_test_pip_bootstrap()
     root = tmp_path / "ansible_collections"
     shutil.copytree(REPO, root / "lifeworld" / "production", symlinks=True,
                     ignore=shutil.ignore_patterns(*NOT_CONTENT, "__pycache__"))

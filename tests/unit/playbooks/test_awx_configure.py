@@ -28,8 +28,61 @@ from ansible.vars.manager import VariableManager
 REPO = Path(__file__).resolve().parents[3]
 PLAYBOOK = REPO / "playbooks" / "awx_configure.yml"
 BIN = Path(sys.executable).parent
-COMPONENT_TAGS = ["network", "security", "data", "registry", "observability", "edge", "compute", "migrate"]
-OPERATIONS = ["site", "deploy", "rollback", "migrate", "dr_drill", "drift", "cutover", "hardening"]
+PREFIX = "life-world-os-production "
+# Written down from the README's tables (the component tags of site.yml; every operation it lists), not read from
+# playbooks/vars/awx.yml: a template dropped or pointed at another playbook there fails here.
+COMPONENT_TAGS = ["network", "security", "data", "registry", "observability", "edge", "compute"]
+OPERATIONS = {
+    "site": "site.yml",
+    "preflight": "playbooks/preflight.yml",
+    "verify": "playbooks/verify.yml",
+    "deploy": "playbooks/deploy.yml",
+    "rollback": "playbooks/rollback.yml",
+    "migrate": "playbooks/migrate_database.yml",
+    "dr_drill": "playbooks/dr_drill.yml",
+    "drift": "playbooks/drift.yml",
+    "cutover": "playbooks/cutover.yml",
+    "hardening": "playbooks/hardening.yml",
+    "export": "playbooks/export.yml",
+    "cost": "playbooks/cost.yml",
+    "diagram": "playbooks/diagram.yml",
+}
+SCHEDULED = {"drift", "hardening", "dr_drill"}
+# The vault_* values an operator keeps in inventories/production/group_vars/all/vault.yml (encrypted, not in git).
+VAULT = {"vault_awx_smtp_username": "AKIASMTPUSER", "vault_awx_smtp_password": "smtp-secret-not-in-git"}
+# The move (plan: "Migration Process"), node -> (what it runs, extra_data); edges (parent, kind, child).
+MOVE_NODES = {
+    "preflight": ("preflight", None),
+    "site": ("site", None),
+    "approve-migrate": ("approval", None),
+    "migrate": ("migrate", {"db_migration_mode": "migrate", "db_migration_write_freeze": "true"}),
+    "deploy": ("deploy", None),
+    "lower-ttl": ("cutover", {"cutover_action": "lower_ttl"}),
+    "approve-switch": ("approval", None),
+    "switch": ("cutover", {"cutover_action": "switch"}),
+    "verify": ("verify", None),
+    "revert-dns": ("cutover", {"cutover_action": "revert"}),
+    "unfreeze-source": ("migrate", {"db_migration_mode": "unfreeze", "db_migration_write_freeze": "false"}),
+}
+MOVE_EDGES = {
+    ("preflight", "success", "site"),
+    ("site", "success", "approve-migrate"),
+    ("approve-migrate", "success", "migrate"),
+    ("migrate", "success", "deploy"),
+    ("deploy", "success", "lower-ttl"),
+    ("lower-ttl", "success", "approve-switch"),
+    ("approve-switch", "success", "switch"),
+    ("switch", "success", "verify"),
+    # Revert paths: before DNS moves the old production carries on (the source's freeze is lifted); after the
+    # switch, a failure points the name back at the old server first.
+    ("migrate", "failure", "unfreeze-source"),
+    ("deploy", "failure", "unfreeze-source"),
+    ("lower-ttl", "failure", "unfreeze-source"),
+    ("approve-switch", "failure", "unfreeze-source"),
+    ("switch", "failure", "revert-dns"),
+    ("verify", "failure", "revert-dns"),
+    ("revert-dns", "always", "unfreeze-source"),
+}
 
 
 class _SpecCaptured(Exception):
@@ -76,13 +129,14 @@ def _tasks(blocks):
                 yield task
 
 
-@pytest.fixture(scope="module")
-def invocations():
-    """Every awx.awx module call the playbook would make: (task name, module, templated parameters)."""
+def awx_calls(extra_vars):
+    """Every awx.awx module call the playbook would make with the production inventory and extra_vars:
+    (task name, module, templated parameters)."""
     init_plugin_loader()
     loader = DataLoader()
     inventory = InventoryManager(loader=loader, sources=[str(REPO / "inventories" / "production")])
     variables = VariableManager(loader=loader, inventory=inventory)
+    variables._extra_vars = dict(extra_vars)  # pylint: disable=protected-access  # as -e would set them
     host = inventory.get_host("localhost")
     calls = []
     plays = Playbook.load(str(PLAYBOOK), variable_manager=variables, loader=loader).get_plays()
@@ -98,9 +152,22 @@ def invocations():
                 defaults = {}
                 for entry in task.module_defaults or []:
                     defaults.update(templar.template(entry.get(task.action, {})))
-                params = dict(defaults, **templar.template(task.args))
+                params = {key: value for key, value in dict(defaults, **templar.template(task.args)).items()
+                          if value != "__omit_place_holder__" and not str(value).startswith("__omit_place_holder__")}
                 calls.append((task.get_name(), task.action, params))
     return calls
+
+
+@pytest.fixture(scope="module")
+def invocations():
+    return awx_calls(VAULT)
+
+
+def _by_module(calls):
+    by_module = {}
+    for _name, fqcn, params in calls:
+        by_module.setdefault(fqcn, []).append(params)
+    return by_module
 
 
 def test_every_awx_call_passes_its_modules_argument_spec(invocations):
@@ -116,43 +183,109 @@ def test_validation_rejects_what_the_module_rejects():
     assert any("organization" in e for e in validate("awx.awx.inventory", {"name": "x"}))
 
 
-def test_expected_objects_are_configured(invocations):
-    by_module = {}
-    for call in invocations:
-        fqcn, params = call[1], call[2]
-        by_module.setdefault(fqcn, []).append(params)
+def test_expected_job_templates_are_configured(invocations):
+    by_module = _by_module(invocations)
     templates = {p["name"]: p for p in by_module["awx.awx.job_template"]}
-    prefix = "life-world-os-production "
-    for tag in COMPONENT_TAGS:
-        template = templates[prefix + "component " + tag]
-        assert template["playbook"] == "site.yml" and template["job_tags"] == tag
-    operations = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_operations"]
-    assert [op["name"] for op in operations] == OPERATIONS
-    present = [op["name"] for op in operations if (REPO / op["playbook"]).is_file()]
-    for operation in OPERATIONS:
-        # AWX rejects a template whose playbook is not in the project: only the present ones are configured.
-        assert (prefix + operation in templates) == (operation in present), operation
-    assert len(templates) == len(COMPONENT_TAGS) + len(present)
+    expected = {PREFIX + "component " + tag: ("site.yml", tag) for tag in COMPONENT_TAGS}
+    expected.update({PREFIX + name: (playbook, None) for name, playbook in OPERATIONS.items()})
+    assert {name: (t["playbook"], t.get("job_tags")) for name, t in templates.items()} == expected
     for template in templates.values():
         # Credentials by name only, both of them, and every template runs in the collection's EE.
-        assert template["credentials"] == [prefix + "AWS", prefix + "Vault"]
+        assert template["credentials"] == [PREFIX + "AWS", PREFIX + "Vault"]
         assert template["execution_environment"] == "life-world-os-production-ee"
         assert (REPO / template["playbook"]).is_file(), template
-    deploy = [op for op in operations if op["name"] == "deploy"][0]
-    survey = yaml.safe_load((REPO / "playbooks" / "vars" / "awx.yml").read_text())["awx_surveys"][deploy["survey"]]
-    assert [q["variable"] for q in survey["spec"]] == ["deploy_image_tag"] and survey["spec"][0]["required"] is True
-    if "deploy" in present:
-        assert templates[prefix + "deploy"]["survey_enabled"] is True
-        assert templates[prefix + "deploy"]["survey_spec"] == survey
-    assert by_module["awx.awx.inventory_source"][0]["source_path"] == "inventories/production"
+
+
+def test_the_migration_runs_its_playbook_with_a_survey_for_the_mode(invocations):
+    templates = {p["name"]: p for p in _by_module(invocations)["awx.awx.job_template"]}
+    # `site.yml --tags migrate` matches no play: nothing may run the migration that way.
+    assert not [t for t in templates.values() if t.get("job_tags") == "migrate"]
+    migrate = templates[PREFIX + "migrate"]
+    assert migrate["playbook"] == "playbooks/migrate_database.yml" and migrate["survey_enabled"] is True
+    questions = {q["variable"]: q for q in migrate["survey_spec"]["spec"]}
+    assert questions["db_migration_mode"]["type"] == "multiplechoice"
+    assert set(questions["db_migration_mode"]["choices"]) == {"migrate", "verify", "unfreeze"}
+    assert questions["db_migration_mode"]["required"] is True
+    assert set(questions["db_migration_write_freeze"]["choices"]) == {"true", "false"}
+
+
+def test_surveys_of_deploy_and_cutover(invocations):
+    templates = {p["name"]: p for p in _by_module(invocations)["awx.awx.job_template"]}
+    deploy = templates[PREFIX + "deploy"]["survey_spec"]["spec"]
+    assert [q["variable"] for q in deploy] == ["deploy_image_tag"] and deploy[0]["required"] is True
+    cutover = templates[PREFIX + "cutover"]["survey_spec"]["spec"]
+    assert set(cutover[0]["choices"]) == {"status", "lower_ttl", "switch", "revert"}
+    assert not templates[PREFIX + "preflight"]["survey_enabled"]
+
+
+def test_scheduled_jobs_notify_on_failure(invocations):
+    by_module = _by_module(invocations)
+    notifications = {p["name"]: p for p in by_module["awx.awx.notification_template"]}
+    assert set(notifications) == {PREFIX + "email"}, "no webhook without vault_awx_notification_webhook_url"
+    email = notifications[PREFIX + "email"]
+    assert email["notification_type"] == "email"
+    # The address the production alert topic mails (inventories/production/group_vars/all/observability.yml).
+    assert email["notification_configuration"]["recipients"] == ["oncall@lifeworld.com"]
+    assert email["notification_configuration"]["password"] == VAULT["vault_awx_smtp_password"]
+    templates = {p["name"]: p for p in by_module["awx.awx.job_template"]}
+    for name, template in templates.items():
+        if name[len(PREFIX):] in SCHEDULED:
+            assert template["notification_templates_error"] == [PREFIX + "email"], name
+        else:
+            assert "notification_templates_error" not in template, name
     schedules = {p["name"]: p for p in by_module["awx.awx.schedule"]}
-    assert {s["unified_job_template"] for s in schedules.values()} == {prefix + "drift", prefix + "dr_drill", prefix + "hardening"}
-    assert {"drift", "dr_drill"} <= set(present)
-    assert "FREQ=DAILY" in schedules[prefix + "nightly drift check"]["rrule"]
-    assert "FREQ=DAILY" in schedules[prefix + "nightly hardening check"]["rrule"]
-    assert "FREQ=WEEKLY" in schedules[prefix + "weekly DR drill"]["rrule"]
-    for schedule in schedules.values():
-        assert schedule["unified_job_template"] in templates
+    assert {s["unified_job_template"] for s in schedules.values()} == {PREFIX + op for op in SCHEDULED}
+    assert "FREQ=DAILY" in schedules[PREFIX + "nightly drift check"]["rrule"]
+    assert "FREQ=DAILY" in schedules[PREFIX + "nightly hardening check"]["rrule"]
+    assert "FREQ=WEEKLY" in schedules[PREFIX + "weekly DR drill"]["rrule"]
+
+
+def test_a_webhook_is_added_to_every_notified_object_when_vault_holds_its_url():
+    by_module = _by_module(awx_calls(dict(VAULT, vault_awx_notification_webhook_url="https://hooks.example.invalid/x")))
+    webhook = [p for p in by_module["awx.awx.notification_template"] if p["notification_type"] == "webhook"]
+    assert len(webhook) == 1 and webhook[0]["notification_configuration"]["url"] == "https://hooks.example.invalid/x"
+    names = [PREFIX + "email", PREFIX + "webhook"]
+    assert [t["notification_templates_error"] for t in by_module["awx.awx.job_template"]
+            if "notification_templates_error" in t] == [names] * len(SCHEDULED)
+    assert by_module["awx.awx.workflow_job_template"][0]["notification_templates_error"] == names
+
+
+def test_the_move_is_a_workflow_with_approvals_and_revert_paths(invocations):
+    by_module = _by_module(invocations)
+    (workflow,) = by_module["awx.awx.workflow_job_template"]
+    assert workflow["name"] == PREFIX + "move to AWS" and workflow["organization"] == "Life World OS"
+    assert workflow["notification_templates_error"] == [PREFIX + "email"]
+    assert workflow["notification_templates_approvals"] == [PREFIX + "email"]
+    assert [q["variable"] for q in workflow["survey_spec"]["spec"]] == ["deploy_image_tag"]
+    templates = {p["name"] for p in by_module["awx.awx.job_template"]}
+    nodes = {node["identifier"]: node for node in workflow["workflow_nodes"]}
+    seen = {}
+    for identifier, node in nodes.items():
+        template = node["unified_job_template"]
+        if template["type"] == "workflow_approval":
+            seen[identifier] = ("approval", node.get("extra_data"))
+            assert template["name"] and int(template["timeout"]) > 0
+        else:
+            assert template["type"] == "job_template" and template["name"] in templates, template
+            assert template["organization"] == {"name": "Life World OS"}
+            seen[identifier] = (template["name"][len(PREFIX):], node.get("extra_data"))
+    assert seen == MOVE_NODES
+    edges = {(identifier, kind[:-len("_nodes")], child["identifier"])
+             for identifier, node in nodes.items()
+             for kind, children in node.get("related", {}).items() for child in children}
+    assert edges == MOVE_EDGES
+
+
+def test_workflow_extra_data_answers_the_templates_surveys(invocations):
+    """AWX accepts a node's extra_data only for variables the template prompts for (its survey here), and only
+    choices the survey offers."""
+    by_module = _by_module(invocations)
+    templates = {p["name"]: p for p in by_module["awx.awx.job_template"]}
+    for node in by_module["awx.awx.workflow_job_template"][0]["workflow_nodes"]:
+        for variable, value in (node.get("extra_data") or {}).items():
+            survey = templates[node["unified_job_template"]["name"]]["survey_spec"]["spec"]
+            question = [q for q in survey if q["variable"] == variable]
+            assert question and value in question[0]["choices"], (node["identifier"], variable, value)
 
 
 def test_no_secret_values_in_awx_calls(invocations):
@@ -160,6 +293,12 @@ def test_no_secret_values_in_awx_calls(invocations):
         fqcn, params = call[1], call[2]
         assert fqcn != "awx.awx.credential", "credentials are referenced by name, never created with secrets here"
         assert not {"inputs", "controller_password", "controller_oauthtoken"} & set(params)
+
+
+def test_the_task_handing_over_smtp_credentials_hides_them():
+    plays = yaml.safe_load(PLAYBOOK.read_text())
+    (task,) = [t for t in plays[0]["tasks"] if "awx.awx.notification_template" in t]
+    assert task["no_log"] is True
 
 
 def test_ansible_lint_args_rule_passes_on_the_playbook(tmp_path):
