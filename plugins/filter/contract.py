@@ -22,9 +22,9 @@ def contract(project, environment, extra_tags=None):
         raise AnsibleFilterError(str(e))
 
 
-def contract_names(prefix, project=None, environment=None):
-    """``<role>_name_prefix | contract_names``: the contract's names under a role's own prefix."""
-    return _contract.names(prefix, project, environment)
+def contract_names(prefix, project=None, environment=None, secret_path=None):
+    """``<role>_name_prefix | contract_names``: the contract's names under a role's own prefix (and secret path)."""
+    return _contract.names(prefix, project, environment, secret_path)
 
 
 def aws_connection(settings):

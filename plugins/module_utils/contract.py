@@ -7,8 +7,8 @@ Roles find each other's resources by these names (never by facts from an earlier
 its own. The filter plugin lifeworld.production.contract hands the same table to roles and playbooks, the
 hardening module and scripts import it, and docs/CONTRACTS.md is checked against it (tests/unit/test_contract.py).
 
-A name is a pattern over three fields: ``{prefix}`` (``<project>-<environment>``, lifeworld_name_prefix),
-``{project}`` and ``{environment}``. Plain Python, no Ansible import: scripts and tests use it as is.
+A name is a pattern over four fields: ``{prefix}`` (``<project>-<environment>``, lifeworld_name_prefix),
+``{project}``, ``{environment}`` and ``{secret_path}`` (``<project>/<environment>``). Plain Python, no Ansible import: scripts and tests use it as is.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -31,16 +31,18 @@ NAMES = (
     ("sg_alb", "security", "security group of the ALB (tag Name)", "{prefix}-alb"),
     ("sg_ecs", "security", "security group of the ECS tasks (tag Name)", "{prefix}-ecs"),
     ("sg_rds", "security", "security group of PostgreSQL (tag Name)", "{prefix}-rds"),
-    ("secret_path", "data", "path every secret name starts with", "{project}/{environment}"),
-    ("secret_jwt", "data", "secret: JWT signing key", "{project}/{environment}/jwt-secret"),
-    ("secret_db_master", "data", "secret: RDS master credentials (JSON)", "{project}/{environment}/db-master"),
-    ("secret_api_keys", "data", "secret: third-party API keys (JSON)", "{project}/{environment}/api-keys"),
+    ("secret_path", "data", "path every secret name starts with", "{secret_path}"),
+    ("secret_jwt", "data", "secret: JWT signing key", "{secret_path}/jwt-secret"),
+    ("secret_db_master", "data", "secret: RDS master credentials (JSON)", "{secret_path}/db-master"),
+    ("secret_api_keys", "data", "secret: third-party API keys (JSON)", "{secret_path}/api-keys"),
     ("db_instance", "data", "RDS instance", "{prefix}-db"),
     ("db_subnet_group", "data", "RDS subnet group", "{prefix}-db"),
     ("db_replica", "data", "RDS read replica", "{prefix}-db-replica"),
     ("db_parameter_group", "data", "RDS parameter group, followed by the engine major", "{prefix}-pg"),
     ("db_pitr", "data", "scratch instance of the DR drill", "{prefix}-db-pitr"),
     ("ecr_namespace", "registry", "ECR repositories: <namespace>/backend, <namespace>/frontend", "{project}"),
+    ("ecr_backend", "registry", "ECR repository of the backend image", "{project}/backend"),
+    ("ecr_frontend", "registry", "ECR repository of the frontend image", "{project}/frontend"),
     ("log_group_backend", "observability", "log group of the backend", "/ecs/{prefix}/backend"),
     ("log_group_frontend", "observability", "log group of the frontend", "/ecs/{prefix}/frontend"),
     ("log_group_rds", "observability", "RDS log exports, followed by the log type", "/aws/rds/instance/{prefix}-db/"),
@@ -59,6 +61,8 @@ NAMES = (
     ("service_namespace", "compute", "Cloud Map private DNS namespace", "{environment}.{project}.internal"),
 )
 
+FIELDS = ("prefix", "project", "environment", "secret_path")
+
 # Short names of the three secrets under secret_path, as the ECS role's secret references spell them.
 SECRETS = ("jwt-secret", "db-master", "api-keys")
 
@@ -71,17 +75,18 @@ def name_prefix(project, environment):
     return "%s-%s" % (project, environment)
 
 
-def names(prefix, project=None, environment=None):
+def names(prefix, project=None, environment=None, secret_path=None):
     """Every name of the contract, by key. Without project/environment only the prefix-based names are filled.
 
-    A role may run with its own name prefix (``<role>_name_prefix``), so the prefix is an input of its own rather
-    than always ``project-environment``.
+    A role may run with its own name prefix (``<role>_name_prefix``) or secret path (``secrets_path``), so those
+    are inputs of their own rather than always derived from project and environment.
     """
-    fields = {"prefix": prefix, "project": project, "environment": environment}
+    if not secret_path and project and environment:
+        secret_path = "%s/%s" % (project, environment)
+    fields = {"prefix": prefix, "project": project, "environment": environment, "secret_path": secret_path}
     table = {}
     for key, _component, _what, pattern in NAMES:
-        needed = [f for f in ("prefix", "project", "environment") if "{%s}" % f in pattern]
-        if all(fields[f] for f in needed):
+        if all(fields[f] for f in FIELDS if "{%s}" % f in pattern):
             table[key] = pattern.format(**fields)
     return table
 
