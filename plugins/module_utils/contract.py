@@ -8,7 +8,8 @@ its own. The filter plugin lifeworld.production.contract hands the same table to
 hardening module and scripts import it, and docs/CONTRACTS.md is checked against it (tests/unit/test_contract.py).
 
 A name is a pattern over four fields: ``{prefix}`` (``<project>-<environment>``, lifeworld_name_prefix),
-``{project}``, ``{environment}`` and ``{secret_path}`` (``<project>/<environment>``). Plain Python, no Ansible import: scripts and tests use it as is.
+``{project}``, ``{environment}`` and ``{secret_path}`` (``<project>/<environment>``). Plain Python, no Ansible
+import: scripts and tests use it as is.
 """
 
 from __future__ import absolute_import, division, print_function
