@@ -227,6 +227,7 @@ report:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.lifeworld.production.plugins.module_utils import contract
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening_describe as describe
 from ansible_collections.lifeworld.production.plugins.module_utils.hardening_describe import AnsibleHardeningError
@@ -234,22 +235,23 @@ from ansible_collections.lifeworld.production.plugins.module_utils.hardening_des
 
 def _defaults(params):
     prefix = params["name_prefix"]
+    names = contract.names(prefix)
     derived = {
-        "vpc_name": prefix + "-vpc",
-        "security_group_names": {part: "%s-%s" % (prefix, part) for part in ("alb", "ecs", "rds")},
-        "iam_role_names": ["%s-%s" % (prefix, r) for r in ("ecs-task-execution", "ecs-task", "rds-monitoring", "vpc-flow-logs")],
+        "vpc_name": names["vpc"],
+        "security_group_names": {part: names["sg_" + part] for part in ("alb", "ecs", "rds")},
+        "iam_role_names": [names[k] for k in ("role_ecs_task_execution", "role_ecs_task", "role_rds_monitoring", "flow_logs")],
         "iam_wildcard_resource_actions": list(hardening.AWS_WILDCARD_RESOURCE_ACTIONS),
-        "rds_instance": prefix + "-db",
-        "load_balancer_name": prefix + "-alb",
-        "ecs_cluster": prefix,
-        "ecs_task_families": ["%s-backend" % prefix, "%s-frontend" % prefix],
-        "log_group_names": ["/ecs/%s/backend" % prefix, "/ecs/%s/frontend" % prefix],
-        "kms_aliases": ["alias/%s-%s" % (prefix, k) for k in ("rds", "secrets", "logs")],
+        "rds_instance": names["db_instance"],
+        "load_balancer_name": names["alb"],
+        "ecs_cluster": names["ecs_cluster"],
+        "ecs_task_families": [names["task_family_backend"], names["task_family_frontend"]],
+        "log_group_names": [names["log_group_backend"], names["log_group_frontend"]],
+        "kms_aliases": [names[k] for k in ("kms_rds", "kms_secrets", "kms_logs")],
     }
     settings = {key: params[key] if params.get(key) is not None else value for key, value in derived.items()}
     settings["log_group_prefixes"] = params["log_group_prefixes"] or [
-        "/ecs/%s/" % prefix, "/aws/rds/instance/%s/" % settings["rds_instance"], prefix + "-vpc-flow-logs",
-        "/aws/client-vpn/%s" % prefix]
+        names["log_group_backend"].rsplit("/", 1)[0] + "/", "/aws/rds/instance/%s/" % settings["rds_instance"],
+        names["flow_logs"], names["client_vpn_log_group"]]
     return dict(params, **settings)
 
 

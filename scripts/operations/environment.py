@@ -15,15 +15,21 @@ import json
 import os
 import sys
 
+from pathlib import Path
+
 import boto3
 from botocore.exceptions import ClientError
 
-from scripts.operations.metrics import metrics
+# The names are the collection's contract (plugins/module_utils/contract.py), never spelled here.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from plugins.module_utils import contract  # noqa: E402
+from scripts.operations.metrics import metrics  # noqa: E402
 
-SECRETS = ("jwt-secret", "db-master", "api-keys")
-REPOSITORIES = ("backend", "frontend")
+SECRETS = {"jwt-secret": "secret_jwt", "db-master": "secret_db_master", "api-keys": "secret_api_keys"}
+REPOSITORIES = {"backend": "ecr_backend", "frontend": "ecr_frontend"}
 SECURITY_GROUPS = ("alb", "ecs", "rds")
-IAM_ROLES = ("ecs-task-execution", "ecs-task", "rds-monitoring")
+IAM_ROLES = {"ecs-task-execution": "role_ecs_task_execution", "ecs-task": "role_ecs_task",
+             "rds-monitoring": "role_rds_monitoring"}
 
 
 def _tags(resource, key="Tags"):
@@ -47,11 +53,12 @@ def _absent(call, *codes, default=None):
 def network(session, prefix):
     ec2 = session.client("ec2")
     facts = {"vpc": None, "subnets": [], "nat_gateways": [], "route_tables": []}
-    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [prefix + "-vpc"]}])["Vpcs"]
+    name = contract.names(prefix)["vpc"]
+    vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]
     if not vpcs:
         return facts
     vpc = vpcs[0]
-    facts["vpc"] = {"id": vpc["VpcId"], "cidr": vpc["CidrBlock"], "name": prefix + "-vpc"}
+    facts["vpc"] = {"id": vpc["VpcId"], "cidr": vpc["CidrBlock"], "name": name}
     in_vpc = [{"Name": "vpc-id", "Values": [vpc["VpcId"]]}]
     for subnet in ec2.describe_subnets(Filters=in_vpc)["Subnets"]:
         tags = _tags(subnet)
@@ -68,9 +75,9 @@ def network(session, prefix):
 def security_groups(session, prefix):
     ec2 = session.client("ec2")
     groups = {}
-    names = ["%s-%s" % (prefix, part) for part in SECURITY_GROUPS]
-    for group in ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": names}])["SecurityGroups"]:
-        part = _tags(group)["Name"][len(prefix) + 1:]
+    parts = {contract.names(prefix)["sg_" + part]: part for part in SECURITY_GROUPS}
+    for group in ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": list(parts)}])["SecurityGroups"]:
+        part = parts[_tags(group)["Name"]]
         groups[part] = {
             "id": group["GroupId"],
             "ingress": [{"from_port": rule.get("FromPort"), "to_port": rule.get("ToPort"),
@@ -86,8 +93,8 @@ def security_groups(session, prefix):
 def iam_roles(session, prefix):
     iam = session.client("iam")
     roles = {}
-    for part in IAM_ROLES:
-        name = "%s-%s" % (prefix, part)
+    for part, key in IAM_ROLES.items():
+        name = contract.names(prefix)[key]
         role = _absent(lambda: iam.get_role(RoleName=name)["Role"], "NoSuchEntity")
         if role is None:
             continue
@@ -110,7 +117,7 @@ def iam_roles(session, prefix):
 
 def load_balancer(session, prefix):
     elbv2 = session.client("elbv2")
-    lbs = _absent(lambda: elbv2.describe_load_balancers(Names=[prefix + "-alb"])["LoadBalancers"],
+    lbs = _absent(lambda: elbv2.describe_load_balancers(Names=[contract.names(prefix)["alb"]])["LoadBalancers"],
                   "LoadBalancerNotFound", default=[])
     if not lbs:
         return None
@@ -131,11 +138,12 @@ def load_balancer(session, prefix):
 
 def services(session, prefix):
     ecs = session.client("ecs")
-    if not [c for c in ecs.describe_clusters(clusters=[prefix])["clusters"] if c["status"] == "ACTIVE"]:
+    cluster = contract.names(prefix)["ecs_cluster"]
+    if not [c for c in ecs.describe_clusters(clusters=[cluster])["clusters"] if c["status"] == "ACTIVE"]:
         return []
-    arns = ecs.list_services(cluster=prefix).get("serviceArns", [])
+    arns = ecs.list_services(cluster=cluster).get("serviceArns", [])
     found = []
-    for service in ecs.describe_services(cluster=prefix, services=arns)["services"] if arns else []:
+    for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
         if service["status"] != "ACTIVE":
             continue
         vpc_config = service.get("networkConfiguration", {}).get("awsvpcConfiguration", {})
@@ -188,7 +196,8 @@ def rollback_artefacts(session, found_services):
 def databases(session, prefix):
     rds = session.client("rds")
     found = []
-    for identifier, role in ((prefix + "-db", "primary"), (prefix + "-db-replica", "replica")):
+    names = contract.names(prefix)
+    for identifier, role in ((names["db_instance"], "primary"), (names["db_replica"], "replica")):
         dbs = _absent(lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"],
                       "DBInstanceNotFound", "DBInstanceNotFoundFault", default=[])
         for db in dbs:
@@ -219,7 +228,7 @@ def alarms(session, prefix):
 
 def alert_topic(session, prefix):
     sns = session.client("sns")
-    name = prefix + "-alerts"
+    name = contract.names(prefix)["alerts_topic"]
     for page in sns.get_paginator("list_topics").paginate():
         for topic in page["Topics"]:
             if topic["TopicArn"].rsplit(":", 1)[-1] == name:
@@ -231,8 +240,9 @@ def alert_topic(session, prefix):
 def secrets(session, project, environment):
     client = session.client("secretsmanager")
     found = {}
-    for name in SECRETS:
-        path = "%s/%s/%s" % (project, environment, name)
+    names = contract.names(None, project, environment)
+    for name, key in SECRETS.items():
+        path = names[key]
         secret = _absent(lambda: client.describe_secret(SecretId=path), "ResourceNotFoundException")
         found[name] = bool(secret) and not secret.get("DeletedDate")
     return found
@@ -241,8 +251,9 @@ def secrets(session, project, environment):
 def images(session, project, tag):
     ecr = session.client("ecr")
     found = {}
-    for repository in REPOSITORIES:
-        name = "%s/%s" % (project, repository)
+    names = contract.names(None, project)
+    for repository, key in REPOSITORIES.items():
+        name = names[key]
         details = _absent(lambda: ecr.describe_images(repositoryName=name, imageIds=[{"imageTag": tag}])["imageDetails"],
                           "RepositoryNotFoundException", "ImageNotFoundException", default=[])
         found[repository] = details[0]["imageDigest"] if details else None

@@ -5,6 +5,8 @@ the AWS settings injected as env/envvars as an AWX AWS credential does); its eve
 artifacts. The database migration is left out: it needs the local PostgreSQL servers, which the migration tests
 own."""
 
+from pathlib import PurePosixPath
+
 import pytest
 import yaml
 
@@ -13,11 +15,15 @@ from .harness import SITE_GROUP
 pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 
-def _site_play_names(project):
+def _site_play_names(project, playbook="site.yml"):
+    """The plays site.yml runs, following its imports (site.yml -> playbooks/site.yml -> one playbook per step)."""
     names = []
-    for entry in yaml.safe_load((project / "site.yml").read_text()):
-        for play in yaml.safe_load((project / entry["ansible.builtin.import_playbook"]).read_text()):
-            names.append(play["name"])
+    for entry in yaml.safe_load((project / playbook).read_text()):
+        imported = entry.get("ansible.builtin.import_playbook")
+        if imported:
+            names += _site_play_names(project, str(PurePosixPath(playbook).parent / imported))
+        else:
+            names.append(entry["name"])
     return names
 
 
