@@ -81,18 +81,18 @@ try:
 except ImportError:
     pass  # Handled by AnsibleAWSModule
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
 
 @AWSRetry.jittered_backoff()
-def list_aliases(client):
-    return client.get_paginator("list_aliases").paginate().build_full_result()["Aliases"]
-
-
-@AWSRetry.jittered_backoff()
-def describe_key(client, key_id):
-    return client.describe_key(KeyId=key_id)["KeyMetadata"]
+def describe_alias(client, alias):
+    """The key an alias points at (DescribeKey takes an alias name), or None when the alias does not exist."""
+    try:
+        return client.describe_key(KeyId=alias)["KeyMetadata"]
+    except is_boto3_error_code("NotFoundException"):
+        return None
 
 
 @AWSRetry.jittered_backoff()
@@ -111,12 +111,8 @@ def qualified(alias: str) -> str:
 
 def plan(client, aliases):
     """[(alias, key metadata)] for the aliases that exist and point at a key."""
-    targets = {a["AliasName"]: a.get("TargetKeyId") for a in list_aliases(client)}
-    found = []
-    for alias in (qualified(a) for a in aliases):
-        if targets.get(alias):
-            found.append((alias, describe_key(client, targets[alias])))
-    return found
+    found = [(alias, describe_alias(client, alias)) for alias in (qualified(a) for a in aliases)]
+    return [(alias, key) for alias, key in found if key]
 
 
 def main():
@@ -145,7 +141,7 @@ def main():
                 delete_alias(client, alias)
             keys.append(entry)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        module.fail_json_aws(e, msg="Could not schedule the keys' deletion (needs kms:ListAliases, kms:DescribeKey, "
+        module.fail_json_aws(e, msg="Could not schedule the keys' deletion (needs kms:DescribeKey, "
                                     "kms:ScheduleKeyDeletion, kms:DeleteAlias)")
     module.exit_json(changed=bool(removed), scheduled=scheduled, removed_aliases=removed, keys=keys,
                      diff={"before": {"aliases": removed}, "after": {"aliases": []}})
