@@ -513,6 +513,58 @@ def check_secrets(secrets: Dict[str, Optional[Dict[str, Any]]], key_managers: Di
     return out
 
 
+# --- audit trail ---------------------------------------------------------------------------------------------
+
+PUBLIC_ACCESS_BLOCKS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+
+
+def _trail_bucket_findings(bucket: str, public_access: Optional[Dict[str, Any]], policy: Any) -> List[Dict[str, str]]:
+    out = []
+    if public_access is None:
+        out.append(finding(bucket, "trail bucket blocks public access", "no public access block",
+                           "rerun site.yml --tags audit"))
+    else:
+        open_ = [flag for flag in PUBLIC_ACCESS_BLOCKS if public_access.get(flag) is not True]
+        if open_:
+            out.append(finding(bucket, "trail bucket blocks public access", "off: %s" % ", ".join(open_),
+                               "rerun site.yml --tags audit"))
+    if not policy:
+        out.append(finding(bucket, "trail bucket policy", "no bucket policy", "rerun site.yml --tags audit"))
+        return out
+    for statement in _as_list(policy_document(policy).get("Statement")):
+        if statement.get("Effect") != "Allow":
+            continue
+        if statement.get("Principal") in ("*", {"AWS": "*"}):
+            out.append(finding(bucket, "trail bucket policy", "statement %s allows any principal"
+                               % statement.get("Sid", "?"), "allow only cloudtrail.amazonaws.com"))
+        elif "aws:SourceArn" not in json.dumps(statement.get("Condition") or {}):
+            out.append(finding(bucket, "trail bucket policy", "statement %s has no aws:SourceArn condition"
+                               % statement.get("Sid", "?"), "narrow it to the trail's ARN (confused deputy)"))
+    return out
+
+
+def check_cloudtrail(trail: Optional[Dict[str, Any]], status: Optional[Dict[str, Any]], name: str,
+                     public_access: Optional[Dict[str, Any]] = None, bucket_policy: Any = None) -> List[Dict[str, str]]:
+    """``trail``: the describe_trails entry named ``name`` (None when missing); ``status``: get_trail_status;
+    ``public_access``/``bucket_policy``: the trail bucket's public access block and policy (None when absent).
+    The plan's audit logging: a logging, multi-region trail with log-file validation, encrypted with a KMS key,
+    copied to CloudWatch Logs, to a private bucket that only the trail writes to."""
+    if trail is None:
+        return [finding(name, "audit trail exists", "no such trail", "run site.yml --tags audit")]
+    out = []
+    for key, check, fix in (("IsMultiRegionTrail", "trail is multi-region", "set cloudtrail_multi_region: true"),
+                            ("LogFileValidationEnabled", "trail log-file validation", "rerun --tags audit"),
+                            ("KmsKeyId", "trail KMS-encrypted", "rerun --tags audit (the logs key)"),
+                            ("CloudWatchLogsLogGroupArn", "trail copied to CloudWatch Logs", "rerun --tags audit")):
+        if not trail.get(key):
+            out.append(finding(name, check, "%s is %s" % (key, trail.get(key)), fix))
+    if status is None or "IsLogging" not in status:
+        out.append(not_checkable(name, "trail is logging", "trail status not reported"))
+    elif not status["IsLogging"]:
+        out.append(finding(name, "trail is logging", "logging is stopped", "rerun --tags audit (StartLogging)"))
+    return out + _trail_bucket_findings(trail.get("S3BucketName", "?"), public_access, bucket_policy)
+
+
 def table(findings: List[Dict[str, str]], unknown: List[Dict[str, str]]) -> List[str]:
     """Lines of the play's report: one per finding, then one per check that could not be made here."""
     lines = ["FINDING  %s | %s | %s | fix: %s" % (f["resource"], f["check"], f["detail"], f["remediation"])

@@ -41,9 +41,15 @@ def census(emulator, prefix="life-world-os-local") -> dict:
     counts["ecr_repository"] = len(emulator.client("ecr").describe_repositories()["repositories"])
     ecs = emulator.client("ecs")
     counts["task_definition"] = len(ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"])
-    for cluster in ecs.list_clusters()["clusterArns"]:
+    # AWS stops listing a deleted cluster or service; the emulator lists it on as INACTIVE, so only ACTIVE ones count.
+    clusters = ecs.list_clusters()["clusterArns"]
+    for cluster in ecs.describe_clusters(clusters=clusters)["clusters"] if clusters else []:
+        if cluster["status"] != "ACTIVE":
+            continue
         counts["ecs_cluster"] += 1
-        counts["ecs_service"] += len(ecs.list_services(cluster=cluster)["serviceArns"])
+        services = ecs.list_services(cluster=cluster["clusterArn"])["serviceArns"]
+        counts["ecs_service"] += len([s for s in ecs.describe_services(cluster=cluster["clusterArn"], services=services)[
+            "services"] if s["status"] == "ACTIVE"]) if services else 0
     elbv2 = emulator.client("elbv2")
     balancers = elbv2.describe_load_balancers()["LoadBalancers"]
     counts["load_balancer"] = len(balancers)

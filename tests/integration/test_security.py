@@ -134,7 +134,8 @@ def _key_policy(kms, alias):
 KEY_USES = {
     ALIASES[0]: ["UseThroughRds"],
     ALIASES[1]: ["UseThroughSecretsmanager", "UseThroughEcr"],
-    ALIASES[2]: ["UseThroughSns", "CloudWatchLogsEncryptsOurLogGroups", "ServicePrincipalCloudwatch"],
+    ALIASES[2]: ["UseThroughSns", "CloudWatchLogsEncryptsOurLogGroups", "CloudTrailEncryptsOurTrails",
+                 "CloudTrailDescribesTheKey", "AccountReadsTrailLogs", "ServicePrincipalCloudwatch"],
 }
 
 
@@ -153,7 +154,10 @@ def test_one_rotating_key_per_service_whose_policy_names_its_users(emulator, sec
             "the admin statement may not use the key or grant its use: %s" % admin["Action"]
         assert [s["Sid"] for s in rest] == uses, alias
         for statement in rest:
-            if statement["Principal"] == root:  # account principals: only through the named service
+            if statement["Sid"] in ("CloudTrailEncryptsOurTrails", "CloudTrailDescribesTheKey", "AccountReadsTrailLogs"):
+                # Only for this account's trails; the conditions in detail: tests/integration/test_audit.py.
+                assert ":%s:trail/" % account in json.dumps(statement["Condition"]), statement
+            elif statement["Principal"] == root:  # account principals: only through the named service
                 service = statement["Sid"][len("UseThrough"):].lower()
                 assert statement["Condition"]["StringEquals"] == {
                     "kms:ViaService": "%s.us-east-1.amazonaws.com" % service, "kms:CallerAccount": account}

@@ -448,3 +448,67 @@ def test_split_and_table():
     assert findings == [{"resource": "r", "check": "c", "detail": "d", "remediation": "fix it"}]
     assert unknown == [{"resource": "r2", "check": "c2", "reason": "why"}]
     assert h.table(findings, unknown) == ["FINDING  r | c | d | fix: fix it", "NOT CHECKABLE HERE  r2 | c2 | why"]
+
+
+TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/p-trail"
+
+
+def _trail(**overrides):
+    """What roles/cloudtrail builds: describe_trails entry, status, public access block, bucket policy."""
+    trail = {"Name": "p-trail", "TrailARN": TRAIL_ARN, "S3BucketName": "p-cloudtrail-123456789012",
+             "IsMultiRegionTrail": True, "LogFileValidationEnabled": True, "KmsKeyId": "arn:aws:kms:us-east-1:1:key/k",
+             "CloudWatchLogsLogGroupArn": "arn:aws:logs:us-east-1:1:log-group:p-cloudtrail:*"}
+    trail.update(overrides)
+    return trail
+
+
+def _trail_policy(*extra):
+    source = {"aws:SourceArn": TRAIL_ARN}
+    return json.dumps({"Statement": [
+        {"Sid": "Acl", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Condition": {"StringEquals": source}},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Condition": {"StringEquals": dict(source, **{"s3:x-amz-acl": "x"})}},
+        {"Sid": "Tls", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}] + list(extra)})
+
+
+BLOCKED = dict.fromkeys(h.PUBLIC_ACCESS_BLOCKS, True)
+
+
+def test_the_trail_the_role_builds_passes():
+    assert h.check_cloudtrail(_trail(), {"IsLogging": True}, "p-trail", BLOCKED, _trail_policy()) == []
+
+
+@pytest.mark.parametrize("overrides, check", [
+    ({"IsMultiRegionTrail": False}, "trail is multi-region"),
+    ({"LogFileValidationEnabled": False}, "trail log-file validation"),
+    ({"KmsKeyId": None}, "trail KMS-encrypted"),
+    ({"CloudWatchLogsLogGroupArn": ""}, "trail copied to CloudWatch Logs"),
+])
+def test_each_weakness_of_the_trail_is_named(overrides, check):
+    found = h.check_cloudtrail(_trail(**overrides), {"IsLogging": True}, "p-trail", BLOCKED, _trail_policy())
+    assert [(e["kind"], e["resource"], e["check"]) for e in found] == [("finding", "p-trail", check)]
+
+
+def test_missing_or_stopped_trail_and_unreported_status():
+    assert _checks(h.check_cloudtrail(None, None, "p-trail")) == [("p-trail", "audit trail exists")]
+    stopped = h.check_cloudtrail(_trail(), {"IsLogging": False}, "p-trail", BLOCKED, _trail_policy())
+    assert [(e["kind"], e["check"]) for e in stopped] == [("finding", "trail is logging")]
+    unknown = h.check_cloudtrail(_trail(), {}, "p-trail", BLOCKED, _trail_policy())
+    assert [(e["kind"], e["check"]) for e in unknown] == [("not_checkable", "trail is logging")]
+
+
+def test_trail_bucket_open_or_writable_by_anyone_is_named():
+    bucket = "p-cloudtrail-123456789012"
+    found = h.check_cloudtrail(_trail(), {"IsLogging": True}, "p-trail", dict(BLOCKED, RestrictPublicBuckets=False),
+                               _trail_policy({"Sid": "Anyone", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"},
+                                             {"Sid": "Deputy", "Effect": "Allow", "Action": "s3:PutObject",
+                                              "Principal": {"Service": "cloudtrail.amazonaws.com"}}))
+    assert [(e["resource"], e["check"], e["detail"]) for e in found] == [
+        (bucket, "trail bucket blocks public access", "off: RestrictPublicBuckets"),
+        (bucket, "trail bucket policy", "statement Anyone allows any principal"),
+        (bucket, "trail bucket policy", "statement Deputy has no aws:SourceArn condition")]
+    bare = h.check_cloudtrail(_trail(), {"IsLogging": True}, "p-trail", None, None)
+    assert [(e["check"], e["detail"]) for e in bare] == [("trail bucket blocks public access", "no public access block"),
+                                                        ("trail bucket policy", "no bucket policy")]
