@@ -16,7 +16,10 @@ REPO = Path(__file__).resolve().parents[3]
 PLAYBOOKS = {"db_migration": "playbooks/migrate_database.yml"}
 # Lookup roles other roles include to find what they depend on; they run under their caller's tags.
 HELPERS = {"network_lookup", "security_lookup"}
-ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
+# Roles that only derive values (every AWS role depends on them through meta/main.yml) and do no work to tag.
+DERIVATIONS = {"contract"}
+ROLES = sorted(p.name for p in (REPO / "roles").iterdir()
+               if (p / "tasks" / "main.yml").is_file() and p.name not in DERIVATIONS)
 TASK = re.compile(r"^\s+lifeworld\.production\.(\w+) : (.*?)\tTAGS: \[(.*)\]$")
 
 
@@ -46,3 +49,15 @@ def test_helper_roles_are_only_included_by_other_roles(helper):
     playbooks = [p for p in [REPO / "site.yml", *(REPO / "playbooks").glob("*.yml")]
                  if "lifeworld.production.%s" % helper in p.read_text()]
     assert playbooks == [], "%s is run by %s: give it its tag" % (helper, playbooks)
+
+
+@pytest.mark.parametrize("role", sorted(DERIVATIONS))
+def test_derivation_roles_do_no_work(role):
+    """The exemption above must not hide a role that does something: its tasks use no module but ansible.builtin's
+    debug, and every AWS role depends on it."""
+    modules = set(re.findall(r"^\s+-?\s*([a-z_]+\.[a-z_]+\.[a-z_]+):", "".join(
+        p.read_text() for p in (REPO / "roles" / role / "tasks").glob("*.yml")), re.M))
+    assert modules == {"ansible.builtin.debug"}, modules
+    dependants = [p.parts[-3] for p in (REPO / "roles").glob("*/meta/main.yml")
+                  if "lifeworld.production.%s" % role in p.read_text()]
+    assert "vpc" in dependants and "rds" in dependants, dependants
