@@ -96,7 +96,7 @@ options:
   rds_min_backup_retention_days:
     description:
       - Fewest days of automated backups (and so of point-in-time recovery) the primary may keep. The plan's 7 days
-        is the floor: a lower value does not lower it, a higher one raises it.
+        is the floor; a lower value does not lower it, a higher one raises it.
     type: int
     default: 7
   production:
