@@ -40,6 +40,7 @@ def floor(plan: Any, inventory: Any = None) -> int:
         return int(plan)
     return max(int(plan), int(inventory))
 
+
 # Actions AWS gives no resource-level permissions, so a policy can only grant them on Resource "*". The IAM role
 # writes exactly these (roles/iam/templates: the ECR login token; the X-Ray daemon's trace and sampling calls);
 # scripts/iam-lint-accepted.yaml accepts the ECR one for the same reason.

@@ -120,4 +120,3 @@ def tag_resource(client, arn: str, tags: Dict[str, str]) -> None:
 @aws_retry()
 def untag_resource(client, arn: str, keys: List[str]) -> None:
     client.untag_resource(ResourceARN=arn, TagKeys=list(keys))
-

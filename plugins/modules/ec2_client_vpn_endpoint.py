@@ -256,6 +256,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.common import
 from ansible_collections.lifeworld.production.plugins.module_utils.common import plan_tags
 from ansible_collections.lifeworld.production.plugins.module_utils.common import unless_check_mode
 
+
 class Plan:
     """Ordered actions: recorded in check mode, recorded and carried out otherwise."""
 

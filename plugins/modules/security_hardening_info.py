@@ -346,8 +346,8 @@ def _secrets_and_keys(module, p, checked):
             managers[key_id] = found["KeyMetadata"]["KeyManager"] if found else None
     checked["secrets"] = len([s for s in secrets.values() if s])
     checked["kms_keys"] = len([k for k in keys.values() if k])
-    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers, p["secrets_rotation_expected"],
-                                                                     p["production"])
+    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers,
+                                                                    p["secrets_rotation_expected"], p["production"])
 
 
 CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys)

@@ -187,7 +187,7 @@ def main(argv=None) -> int:
     print("Stand-ins: images %s; tasks registered in %s; metrics put: %s" % (
         ", ".join("%s %s" % (k, v[:19]) for k, v in done["images"].items()),
         ", ".join(sorted(done["targets"])) or "no target group",
-        ", ".join(sorted({m for _, m, _ in done["metrics"]}))))
+        ", ".join(sorted({metric for _namespace, metric, _value in done["metrics"]}))))
     return 0
 
 

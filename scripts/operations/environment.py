@@ -163,13 +163,13 @@ def services(session, prefix):
 
 def _ecr_reference(image):
     """(repository, imageId) of an ECR image URI, or None for an image outside ECR."""
-    host, _, path = image.partition("/")
+    host, _sep, path = image.partition("/")
     if ".dkr.ecr." not in host or not path:
         return None
     if "@" in path:
         repository, digest = path.split("@", 1)
         return repository, {"imageDigest": digest}
-    repository, _, tag = path.rpartition(":") if ":" in path else (path, "", "latest")
+    repository, _sep, tag = path.rpartition(":") if ":" in path else (path, "", "latest")
     return repository, {"imageTag": tag}
 
 

@@ -84,7 +84,7 @@ def test_names_follow_project_environment_and_component():
     assert names["log_group_backend"] == "/ecs/life-world-os-production/backend"
     assert names["kms_logs"] == "alias/life-world-os-production-logs"
     assert names["service_namespace"] == "production.life-world-os.internal"
-    assert len(set(k for k, *_ in contract.NAMES)) == len(contract.NAMES)
+    assert len(set(entry[0] for entry in contract.NAMES)) == len(contract.NAMES)
 
 
 def test_a_role_prefix_and_secret_path_override_the_derived_ones():
@@ -108,5 +108,5 @@ def test_connection_and_environment_leave_out_what_is_unset():
     assert contract_filter.aws_connection({"endpoint_url": "http://x:1", "profile": "p"}) == {
         "endpoint_url": "http://x:1", "profile": "p"}
     assert contract_filter.aws_environment("eu-west-1") == {"AWS_REGION": "eu-west-1",
-                                                             "AWS_DEFAULT_REGION": "eu-west-1"}
+                                                            "AWS_DEFAULT_REGION": "eu-west-1"}
     assert contract_filter.aws_environment("eu-west-1", "http://x:1", "", True)["AWS_ENDPOINT_URL"] == "http://x:1"

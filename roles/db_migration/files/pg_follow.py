@@ -88,7 +88,7 @@ class Reader:
     def tuple(self) -> list:
         """Column values as text; None for NULL; Ellipsis for an unchanged TOASTed value (not sent)."""
         values = []
-        for _ in range(self.take("h")):
+        for _column in range(self.take("h")):
             kind = self.take("c")
             if kind == b"n":
                 values.append(None)
@@ -122,7 +122,7 @@ def decode(rows: list[tuple], relations: dict[int, Relation]) -> list[Transactio
             schema, name = msg.string(), msg.string()
             identity = msg.take("c").decode()
             columns = []
-            for _ in range(msg.take("h")):
+            for _column in range(msg.take("h")):
                 flags = msg.take("b")
                 column = msg.string()
                 columns.append((column, msg.take("i"), bool(flags & 1)))
@@ -146,7 +146,7 @@ def decode(rows: list[tuple], relations: dict[int, Relation]) -> list[Transactio
             current.changes.append(("delete", relations[relid], msg.tuple(), None))
         elif kind == b"T":
             count, options = msg.take("i"), msg.take("b")
-            current.changes.append(("truncate", [relations[msg.take("i")] for _ in range(count)], options, None))
+            current.changes.append(("truncate", [relations[msg.take("i")] for _index in range(count)], options, None))
         # O (origin) and Y (type) carry nothing the apply needs.
     return done
 

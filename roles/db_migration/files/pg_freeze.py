@@ -39,4 +39,3 @@ def cmd_unfreeze(args) -> dict:
     save_state(args, frozen=False)
     Progress(Path(args.work_dir), "unfreeze").say(f"source {database} is writable again")
     return {"frozen": False}
-

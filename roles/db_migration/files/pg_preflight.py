@@ -20,7 +20,8 @@ RDS_EXTENSIONS = {
     "postgres_fdw", "prefix", "rdkit", "seg", "sslinfo", "tablefunc", "tcn", "tsm_system_rows",
     "tsm_system_time", "unaccent", "uuid-ossp",
 }
-# The session settings under which row text is rendered identically on both ends.
+
+
 def user_object_count(conn) -> int:
     query = """
         SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -210,4 +211,3 @@ def cmd_preflight(args) -> dict:
             "target_version": ".".join(map(str, target_version)),
             "client_version": ".".join(map(str, client_version)), "data_bytes": data_bytes,
             "free_bytes": free, "resume": bool(objects and resumable)}
-

@@ -123,4 +123,3 @@ def apply_settings(conn, prefix: sql.Composable, config: list[str]) -> list[str]
         except psycopg.Error as exc:
             warnings.append(f"{prefix.as_string(conn)} SET {name}: {exc.diag.message_primary}")
     return warnings
-

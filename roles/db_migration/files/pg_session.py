@@ -173,4 +173,3 @@ def save_result(args, step: str, result: dict) -> None:
     # Kept per step so operators (and the benchmark) can read timings after the play.
     document = json.dumps({"ok": result.get("ok", True), "step": step, **result}, default=str)
     (Path(args.work_dir) / f"result-{step}.json").write_text(document)
-

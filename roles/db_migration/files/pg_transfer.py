@@ -339,6 +339,7 @@ def cmd_restore(args, snapshot: str, roles_ready=lambda: None) -> dict:
     return {"seconds": seconds, "phases": timings, "table_seconds": pipeline.timings, "warnings": warnings,
             "tables": moved["tables"], "bytes": moved["bytes"]}
 
+
 def stop_backup() -> None:
     for proc in RUNNING:
         if proc.poll() is None:
@@ -372,5 +373,3 @@ def copy_in_snapshot(args, snapshot: str) -> dict:
     Progress(Path(args.work_dir), "copy").say(
         f"copy done in {seconds}s (restore {restore['seconds']}s, backup {backup_result['seconds']}s alongside)")
     return {"seconds": seconds, "backup": backup_result, "globals": roles_result, "restore": restore}
-
-

@@ -325,7 +325,6 @@ def write_reports(report_dir: Path, result: dict) -> None:
     (report_dir / "verification.txt").write_text("\n".join(lines) + "\n")
 
 
-
 def compare_changed_table(table: str, forced: tuple[bool, bool], columns, key, keys: list[str] | None,
                           pool) -> tuple[dict, list[str]]:
     """One table in the cutover window: row counts, then every row the change stream touched (by key) or, with
@@ -338,7 +337,7 @@ def compare_changed_table(table: str, forced: tuple[bool, bool], columns, key, k
                  "compared": "all rows"}
         return entry, ([] if src_sum == tgt_sum else [f"table {table}: content differs"])
     src_count, tgt_count = (f.result() for f in [pool.submit(table_rows, end, table, forced[i])
-                                                  for i, end in enumerate(ENDS)])
+                                                 for i, end in enumerate(ENDS)])
     differing = []
     if keys:
         src_rows, tgt_rows = (f.result() for f in [pool.submit(keyed_hashes, end, table, forced[i], columns, key,

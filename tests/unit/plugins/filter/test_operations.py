@@ -67,7 +67,6 @@ def test_checklist_has_no_skip_an_item_that_could_not_be_checked_is_unmet():
         ops.checklist([{"item": "c", "met": False, "skipped": True}])
 
 
-
 def _measured(requests=600, elb_5xx=None, target_5xx=None, healthy=(2, 2), running=(2, 2)):
     return {"window_minutes": 10,
             "load_balancer": {"name": "p-alb", "requests": requests, "elb_5xx": elb_5xx, "target_5xx": target_5xx},

@@ -510,5 +510,5 @@ def test_trail_bucket_open_or_writable_by_anyone_is_named():
         (bucket, "trail bucket policy", "statement Anyone allows any principal"),
         (bucket, "trail bucket policy", "statement Deputy has no aws:SourceArn condition")]
     bare = h.check_cloudtrail(_trail(), {"IsLogging": True}, "p-trail", None, None)
-    assert [(e["check"], e["detail"]) for e in bare] == [("trail bucket blocks public access", "no public access block"),
-                                                        ("trail bucket policy", "no bucket policy")]
+    assert [(e["check"], e["detail"]) for e in bare] == [
+        ("trail bucket blocks public access", "no public access block"), ("trail bucket policy", "no bucket policy")]
