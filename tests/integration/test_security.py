@@ -221,7 +221,8 @@ def test_single_key_mode_puts_every_alias_on_one_key(emulator, security):
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
     assert [s["Sid"] for s in policy["Statement"]] == [
         "AccountAdministersTheKey", "UseThroughRds", "UseThroughSecretsmanager", "UseThroughEcr", "UseThroughSns",
-        "CloudWatchLogsEncryptsOurLogGroups", "ServicePrincipalCloudwatch"]
+        "CloudWatchLogsEncryptsOurLogGroups", "CloudTrailEncryptsOurTrails", "CloudTrailDescribesTheKey",
+        "AccountReadsTrailLogs", "ServicePrincipalCloudwatch"]
 
 
 BAD_INPUTS = [
