@@ -5,7 +5,12 @@ source read inside one exported snapshot, so all workers (and the backup pg_dump
 Each target table is truncated and loaded in one transaction with COPY ... FREEZE, so its rows are written frozen
 and later reads (the verification, the application) do not rewrite every page to set hint bits.  A table's
 indexes and primary/unique/exclusion constraints are built as soon as its data is in, by the same pool of workers,
-while other tables are still being copied; the largest pieces of work are scheduled first.
+while other tables are still being copied; the largest pieces of work are scheduled first. A primary key or unique
+constraint is built as a plain CREATE UNIQUE INDEX beside the table's other indexes (in parallel with them) and then
+attached with ALTER TABLE ... ADD CONSTRAINT ... USING INDEX, a catalog-only change (pgcopydb's way). Once a table's
+last index is in, the same pool ANALYZEs it and then verifies it (a callback the caller passes; the pipeline never
+changes a copied table's rows again), at the lowest priority, so those tasks fill the workers a long index build
+leaves idle instead of waiting for the whole copy.
 """
 
 from __future__ import annotations
@@ -48,7 +53,35 @@ INDEX_OWNERS_QUERY = """
 INDEX_WEIGHT = {"btree": 0.2, "hash": 0.2, "brin": 0.05}
 OTHER_INDEX_WEIGHT = 3.0
 CONSTRAINT_WEIGHT = 0.2
+# Primary keys and unique constraints that can be built as an index and attached afterwards: not on partitioned
+# or inheritance tables (plain tables only reach here), no tablespace of their own (pg_restore would set it). The
+# statements are rendered on the source with an empty search_path, so every name in them is schema-qualified.
+UNIQUE_AS_INDEX_QUERY = """
+    SELECT c.oid, pg_get_indexdef(c.conindid),
+           format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s USING INDEX %I%s', n.nspname, t.relname, c.conname,
+                  CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, i.relname,
+                  CASE WHEN c.condeferred THEN ' DEFERRABLE INITIALLY DEFERRED'
+                       WHEN c.condeferrable THEN ' DEFERRABLE' ELSE '' END)
+    FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+    JOIN pg_class i ON i.oid = c.conindid
+    WHERE c.contype IN ('p', 'u') AND i.reltablespace = 0 AND t.relkind = 'r'"""
+# Analyzing a table costs little beside copying it; verifying it (both ends read) about as much as the copy, but
+# both go last: they only run when no copy or index build is waiting.
+LAST = 1e-9
 TOC_INDEX = re.compile(r"^\d+; \d+ (\d+) (INDEX|CONSTRAINT) (?!ATTACH )")
+
+
+@dataclass(frozen=True)
+class Build:
+    """A unique index built with SQL (CREATE UNIQUE INDEX as on the source), to be attached as a constraint."""
+    statement: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Attach:
+    """ALTER TABLE ... ADD CONSTRAINT ... USING INDEX for a Build."""
+    statement: str
 
 
 @dataclass
@@ -62,9 +95,10 @@ class Table:
     # TOC entries built right after the data: each plain index as a task of its own (CREATE INDEX runs
     # concurrently with others on the same table), then the constraints in one task (ADD CONSTRAINT locks the
     # table exclusively, so it waits for the table's index builds instead of holding them up).
-    constraint_entries: list[str] = field(default_factory=list)
-    index_entries: list[tuple[str, float]] = field(default_factory=list)  # (entry, relative cost)
+    constraint_entries: list = field(default_factory=list)
+    index_entries: list[tuple] = field(default_factory=list)  # (TOC entry or Build, relative cost)
     indexes_left: int = 0
+    methods: dict[str, str] = field(default_factory=dict)  # TOC entry -> index access method
 
     @property
     def critical_path(self) -> float:
@@ -102,11 +136,17 @@ def exclude_data_patterns(tables: list[Table]) -> list[str]:
     return [f"--exclude-table-data={quoted(t.schema)}.{quoted(t.name)}" for t in tables]
 
 
-def assign_index_entries(tables: list[Table], toc: list[str], owners: list[tuple]) -> list[str]:
+def assign_index_entries(tables: list[Table], toc: list[str], owners: list[tuple],
+                         unique_as_index: dict[int, tuple[str, str]] | None = None) -> list[str]:
     """Give each plain table the TOC entries of its indexes and index-backed constraints; return the entries left
-    for the final post-data pass (everything else, including indexes of partitioned and inherited tables)."""
+    for the final post-data pass (everything else, including indexes of partitioned and inherited tables).
+
+    unique_as_index maps a primary key's or unique constraint's OID to (CREATE UNIQUE INDEX, ALTER TABLE ... USING
+    INDEX): such a constraint becomes an index build beside the others plus a catalog-only attach; exclusion
+    constraints keep their TOC entry (ADD CONSTRAINT ... EXCLUDE builds its own index)."""
     owner_of = {(kind, oid): (table, method) for kind, oid, table, method in owners}
     by_oid = {t.oid: t for t in tables if t.plain}
+    unique_as_index = unique_as_index or {}
     rest = []
     for entry in toc:
         match = TOC_INDEX.match(entry)
@@ -114,10 +154,16 @@ def assign_index_entries(tables: list[Table], toc: list[str], owners: list[tuple
         table = by_oid.get(table_oid)
         if table is None:
             rest.append(entry)
+        elif match.group(2) == "CONSTRAINT" and int(match.group(1)) in unique_as_index:
+            create, attach = unique_as_index[int(match.group(1))]
+            table.index_entries.append((Build(create, entry), INDEX_WEIGHT["btree"]))
+            table.constraint_entries.append(Attach(attach))
         elif match.group(2) == "CONSTRAINT":
             table.constraint_entries.append(entry)
+            table.methods[entry] = method
         else:
             table.index_entries.append((entry, INDEX_WEIGHT.get(method, OTHER_INDEX_WEIGHT)))
+            table.methods[entry] = method
     return rest
 
 
@@ -125,7 +171,7 @@ def assign_index_entries(tables: list[Table], toc: list[str], owners: list[tuple
 class Task:
     priority: float
     seq: int
-    kind: str = field(compare=False)  # "copy", "constraints" or "index"
+    kind: str = field(compare=False)  # "copy", "index", "constraints", "analyze" or "verify"
     table: Table = field(compare=False)
     entries: list[str] = field(compare=False, default_factory=list)
 
@@ -134,21 +180,22 @@ class Pipeline:
     """A fixed pool of workers over one priority queue: copies and per-table index builds, biggest first.
 
     source_command(table) is the psql command line that writes the table's rows (inside the exported snapshot)
-    to stdout, run with source_env; open_target() returns a target connection; build_indexes(table, entries) runs the
-    given index TOC entries of the table on the target."""
+    to stdout, run with source_env; open_target() returns a target connection; build_indexes(conn, table, entries)
+    runs the given index entries (TOC entries, Build or Attach) of the table on the target; the pipeline ANALYZEs
+    each table once it is complete, and calls verify(table) (optional) once its copy has committed."""
 
     def __init__(self, tables: list[Table], jobs: int, source_command: Callable[[Table], list[str]],
-                 source_env: dict, open_target: Callable, build_indexes: Callable[[Table, list[str]], None],
-                 say: Callable[[str], None]):
+                 source_env: dict, open_target: Callable,
+                 build_indexes: Callable[[psycopg.Connection, Table, list], None], say: Callable[[str], None], verify: Callable[[Table], None] | None = None):
         self.tables, self.jobs = tables, max(1, jobs)
         self.source_command, self.source_env, self.open_target = source_command, source_env, open_target
-        self.build_indexes, self.say = build_indexes, say
+        self.build_indexes, self.say, self.verify = build_indexes, say, verify
         self.queue: list[Task] = []
         self.seq = itertools.count()
         self.lock = threading.Condition()
         self.pending = 0
         self.error: BaseException | None = None
-        self.copied = self.indexed = self.moved = 0
+        self.copied = self.indexed = self.moved = self.analyzed = 0
         self.index_count = sum(len(t.index_entries) + len(t.constraint_entries) for t in tables)
         self.total_bytes = sum(t.bytes for t in tables) or 1
         self.timings: dict[str, float] = {}
@@ -166,6 +213,9 @@ class Pipeline:
             self.push("index", table, table.bytes * weight, [entry])
         if not table.index_entries:
             self.push_constraints(table)
+        if self.verify is not None:
+            # The rows are final once the COPY committed (indexes and constraints do not change them).
+            self.push("verify", table, table.bytes * LAST)
 
     def after_index(self, table: Table) -> None:
         with self.lock:
@@ -177,6 +227,12 @@ class Pipeline:
     def push_constraints(self, table: Table) -> None:
         if table.constraint_entries:
             self.push("constraints", table, table.bytes * CONSTRAINT_WEIGHT, table.constraint_entries)
+        else:
+            self.push_analyze(table)
+
+    def push_analyze(self, table: Table) -> None:
+        """Statistics as soon as the table is complete (ANALYZE reads a sample; it waits for no other table)."""
+        self.push("analyze", table, table.bytes * LAST * 2)
 
     def next_task(self) -> Task | None:
         with self.lock:
@@ -218,26 +274,40 @@ class Pipeline:
             proc.stderr.close()
         self.timings[f"copy {table.label}"] = round(time.monotonic() - started, 2)
 
+    def analyze(self, tgt: psycopg.Connection, table: Table) -> None:
+        tgt.execute(sql.SQL("ANALYZE {}").format(table.ident))
+
+    def run_task(self, tgt: psycopg.Connection, task: Task) -> None:
+        started = time.monotonic()
+        if task.kind == "copy":
+            self.copy(tgt, task.table)
+            with self.lock:
+                self.copied += 1
+            self.after_copy(task.table)
+        elif task.kind == "analyze":
+            self.analyze(tgt, task.table)
+            with self.lock:
+                self.analyzed += 1
+        elif task.kind == "verify":
+            self.verify(task.table)
+        else:
+            self.build_indexes(tgt, task.table, task.entries)
+            if task.kind == "index":
+                self.after_index(task.table)
+            else:
+                self.push_analyze(task.table)
+            with self.lock:
+                self.indexed += len(task.entries)
+        if task.kind != "copy":  # copy() records its own time
+            self.timings[f"{task.kind} {task.table.label} {task.seq}"] = round(time.monotonic() - started, 2)
+
     def worker(self) -> None:
         tgt = None
         try:
             tgt = self.open_target()
             while (task := self.next_task()) is not None:
                 try:
-                    if task.kind == "copy":
-                        self.copy(tgt, task.table)
-                        with self.lock:
-                            self.copied += 1
-                        self.after_copy(task.table)
-                    else:
-                        started = time.monotonic()
-                        self.build_indexes(task.table, task.entries)
-                        self.timings[f"{task.kind} {task.table.label} {task.seq}"] = round(
-                            time.monotonic() - started, 2)
-                        if task.kind == "index":
-                            self.after_index(task.table)
-                        with self.lock:
-                            self.indexed += len(task.entries)
+                    self.run_task(tgt, task)
                 except Exception as exc:  # handed to the caller, naming the table
                     self.finish(RuntimeError(f"{task.kind} of {task.table.label}: {exc}"))
                     return
@@ -258,7 +328,8 @@ class Pipeline:
         with self.lock:
             return (f"tables {self.copied}/{len(self.tables)}, {self.moved / 2**20:.0f} MiB streamed "
                     f"(~{min(100, 100 * self.moved / self.total_bytes):.0f}% of {self.total_bytes / 2**20:.0f} "
-                    f"MiB on disk), indexes and constraints {self.indexed}/{self.index_count} built")
+                    f"MiB on disk), indexes and constraints {self.indexed}/{self.index_count} built, "
+                    f"{self.analyzed} analyzed")
 
     def run(self) -> dict:
         for table in self.tables:
@@ -275,11 +346,11 @@ class Pipeline:
         if self.error is not None:
             raise self.error
         self.say(self.status())
-        return {"tables": len(self.tables), "bytes": self.moved, "indexes": self.indexed}
+        return {"tables": len(self.tables), "bytes": self.moved, "indexes": self.indexed, "analyzed": self.analyzed}
 
 
 def run_index_entries(command: list[str], env: dict, entries: list[str], list_file) -> None:
-    """pg_restore of just these TOC entries (one table's indexes and constraints), in one process."""
+    """pg_restore of just these TOC entries (one table's indexes or exclusion constraints), in one process."""
     list_file.write_text("\n".join(entries) + "\n")
     result = subprocess.run(command + ["-L", str(list_file)], env=env, capture_output=True, text=True,
                             check=False)

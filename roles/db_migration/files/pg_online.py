@@ -33,8 +33,8 @@ from pg_freeze import cmd_freeze, cmd_unfreeze
 from pg_preflight import cmd_preflight
 from pg_session import (CREDENTIALS, CURRENT, Progress, StepError, conninfo, connect, load_state, rows,
                         save_result, save_state, snapshot_connection)
-from pg_transfer import copy_in_snapshot
-from pg_verify import catalog_fingerprint, cmd_verify, cmd_verify_changes, fingerprint_changes, write_reports
+from pg_transfer import verified_copy
+from pg_verify import catalog_fingerprint, cmd_verify_changes, fingerprint_changes, write_reports
 
 FOLLOWER_APP = "lwo-db-migration-follower"
 PUBLISHED_QUERY = """
@@ -230,11 +230,7 @@ def cmd_online_start(args) -> dict:
             save_state(args, online=online)
             progress.say(f"slot {online['slot']} created at {slot_row[1]}, snapshot {slot_row[2]}")
             CURRENT["step"] = "copy"
-            copy = copy_in_snapshot(args, slot_row[2])
-            save_result(args, "copy", copy)
-            CURRENT["step"] = "verify"
-            verification = cmd_verify(args, slot_row[2])
-            save_result(args, "verify", verification)
+            copy, verification = verified_copy(args, slot_row[2])
             with snapshot_connection(slot_row[2]) as reader:
                 published = [r[0] for r in rows(reader, PUBLISHED_QUERY)]
                 columns: dict[str, list] = {}

@@ -7,7 +7,8 @@ import subprocess
 from pathlib import Path
 
 from pg_roles import mapped_superusers
-from pg_session import FREEZE_SETTING, Progress, connect, conninfo, load_state, rows, target_identity, tool, version_tuple
+from pg_session import (FREEZE_SETTING, Progress, connect, conninfo, ident, load_state, rows, target_identity, tool,
+                        version_tuple)
 
 # Extensions Amazon RDS for PostgreSQL 15 offers (subset most applications use); others are reported.
 RDS_EXTENSIONS = {
@@ -122,8 +123,15 @@ def online_errors(src, identity_full: list[str]) -> list[str]:
     if senders_used >= int(settings["max_wal_senders"]):
         errors.append(f"no free WAL sender on the source for creating the slot (max_wal_senders = "
                       f"{settings['max_wal_senders']}, {senders_used} in use): raise max_wal_senders (restart)")
-    if not rows(src, "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user")[0][0]:
-        errors.append("the source login lacks the REPLICATION privilege: ALTER ROLE <login> REPLICATION")
+    # On RDS the login gets replication through membership of rds_replication, not the REPLICATION attribute.
+    login, allowed = rows(src, """
+        SELECT current_user, rolreplication OR rolsuper OR coalesce(pg_has_role(
+               (SELECT oid FROM pg_roles WHERE rolname = 'rds_replication'), 'MEMBER'), false)
+        FROM pg_roles WHERE rolname = current_user""")[0]
+    if not allowed:
+        errors.append(f"the source login {login} lacks the REPLICATION privilege, which creating the slot and "
+                      f"decoding need: ALTER ROLE {ident(login)} REPLICATION as a superuser (on RDS: GRANT "
+                      f"rds_replication TO {ident(login)}, with rds.logical_replication = 1)")
     missing = [t for t in rows(src, NO_IDENTITY_QUERY) if t[0] not in identity_full]
     if missing:
         errors.append("tables without primary key or replica identity, whose updates and deletes the change stream "

@@ -40,7 +40,7 @@ CREDENTIALS: dict = {}
 
 
 def load_credentials(text: str) -> None:
-    """The role hands connection settings over in a 0600 file (the follower on its stdin): neither argv nor the
+    """The role hands connection settings over on stdin (as the online start does to the follower): neither argv nor the
     environment shows them. Every key is given by the role (defaults/main.yml is the only place defaults live)."""
     CREDENTIALS.update(json.loads(text))
 

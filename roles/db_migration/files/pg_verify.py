@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import json
 import re
+import threading
 import time
 from pathlib import Path
 
@@ -203,6 +204,41 @@ def keyed_hashes(end: str, table: str, forced_rls: bool, columns: list[tuple[str
     return found
 
 
+class TableChecks:
+    """Checksums of single tables taken while the copy is still running, as soon as a table's copy committed.
+
+    The copy calls check(schema, name) from one of its workers once nothing will change the table's rows again;
+    the table is read here as everywhere in this module: by SQL on both ends (the source in the copy's snapshot),
+    never from what the copy sent. cmd_verify then takes these results instead of reading those tables again."""
+
+    def __init__(self, snapshot: str):
+        self.snapshot = snapshot
+        self.results: dict[str, tuple] = {}  # table -> ((count, sum) source, (count, sum) target) or error text
+        self.lock = threading.Lock()
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)  # both ends of one table at once
+
+    def check(self, schema: str, name: str) -> None:
+        with snapshot_connection(self.snapshot) as src:
+            found = rows(src, """SELECT c.oid::regclass::text, c.relforcerowsecurity FROM pg_class c
+                                 JOIN pg_namespace n ON n.oid = c.relnamespace
+                                 WHERE n.nspname = %s AND c.relname = %s""", (schema, name))
+            if not found:
+                return  # cmd_verify reports the table as missing
+            table, forced = found[0]
+            columns = rows(src, COLUMNS_QUERY, {"table": table, "native": sorted(NATIVE_HASH_TYPES)})
+        # The source's FORCE ROW LEVEL SECURITY flag for both ends: lifting it on a target that lacks it is a no-op.
+        futures = [self.pool.submit(table_checksum, end, table, forced, columns, self.snapshot) for end in ENDS]
+        try:
+            result: tuple | str = tuple(f.result() for f in futures)
+        except psycopg.Error as exc:
+            result = str(exc).strip()
+        with self.lock:
+            self.results[table] = result
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
 def table_rows(end: str, table: str, forced_rls: bool) -> int:
     with reading(end, table, forced_rls) as conn:
         return conn.execute(sql.SQL("SELECT count(*) FROM ONLY {}").format(sql.SQL(table))).fetchone()[0]
@@ -256,25 +292,33 @@ def fingerprint_changes(before: dict[str, list[str]], now: dict[str, list[str]])
     return [d for name in before for d in diff_lists(name, before[name], now.get(name, []))]
 
 
-def compare_tables(args, src, tgt, snapshot: str, differences: list[str], progress: Progress) -> dict:
-    """Row count and content checksum of every table, both ends in parallel, largest first."""
+def compare_tables(args, src, tgt, snapshot: str, differences: list[str], progress: Progress,
+                   early: TableChecks | None = None) -> dict:
+    """Row count and content checksum of every table, both ends in parallel, largest first; the tables checked
+    during the copy (early) are not read again."""
     source_tables, target_tables = list_tables(src), list_tables(tgt)
     differences += diff_lists("tables", list(source_tables), list(target_tables))
     # Largest first, so that the biggest table does not start last; columns as the source has them.
     sizes = dict(rows(src, "SELECT c.oid::regclass::text, pg_table_size(c.oid) FROM pg_class c"))
     common = sorted((t for t in source_tables if t in target_tables), key=lambda t: (-sizes.get(t, 0), t))
     native = sorted(NATIVE_HASH_TYPES)
-    columns = {t: rows(src, COLUMNS_QUERY, {"table": t, "native": native}) for t in common}
+    done_early = early.results if early is not None else {}
+    late = [t for t in common if t not in done_early]
+    columns = {t: rows(src, COLUMNS_QUERY, {"table": t, "native": native}) for t in late}
     tables = {}
-    progress.say(f"checksumming {len(common)} tables on both ends with {args.jobs} job(s)")
+    progress.say(f"{len(common) - len(late)} tables were checksummed on both ends as soon as their copy committed; "
+                 f"checksumming the other {len(late)} with {args.jobs} job(s)")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = {(table, end): pool.submit(table_checksum, end, table,
                                              (source_tables if end == "source" else target_tables)[table],
                                              columns[table], snapshot)
-                   for table in common for end in ENDS}
+                   for table in late for end in ENDS}
         for done_count, table in enumerate(common, 1):
             try:
-                (src_count, src_sum), (tgt_count, tgt_sum) = (futures[(table, end)].result() for end in ENDS)
+                if isinstance(done_early.get(table), str):
+                    raise psycopg.Error(done_early[table])
+                (src_count, src_sum), (tgt_count, tgt_sum) = (
+                    done_early[table] if table in done_early else (futures[(table, end)].result() for end in ENDS))
             except psycopg.Error as exc:
                 # A column missing on the target, say: the catalog comparison names it too, the table is reported.
                 tables[table] = {"source_rows": None, "target_rows": None, "checksum_match": False}
@@ -291,12 +335,13 @@ def compare_tables(args, src, tgt, snapshot: str, differences: list[str], progre
     return tables
 
 
-def cmd_verify(args, snapshot: str = "") -> dict:
+def cmd_verify(args, snapshot: str = "", early: TableChecks | None = None) -> dict:
+    """The catalog and every table of both ends; early holds the tables already checksummed during the copy."""
     progress = Progress(Path(args.work_dir), "verify")
     started = time.monotonic()
     src, tgt = (snapshot_connection(snapshot) if snapshot else connect("source")), connect("target")
     catalog, differences = compare_catalog(src, tgt)
-    tables = compare_tables(args, src, tgt, snapshot, differences, progress)
+    tables = compare_tables(args, src, tgt, snapshot, differences, progress, early)
     seconds = round(time.monotonic() - started, 1)
     result = {"ok": not differences, "differences": differences, "tables": tables, "objects": catalog,
               "seconds": seconds, "source": conninfo("source")["dbname"], "target": target_identity(),

@@ -73,16 +73,25 @@ def test_index_entries_go_to_plain_tables_and_the_rest_to_post_data():
 class RecordingPipeline(pg_copy.Pipeline):
     """The scheduler with the data movement replaced by a log of what ran in which order."""
 
-    def __init__(self, tables, jobs, fail_on=None):
+    def __init__(self, tables, jobs, fail_on=None, verify=False):
         self.log, self.log_lock = [], threading.Lock()
         self.fail_on = fail_on
-        super().__init__(tables, jobs, lambda t: [], {}, lambda: None, self.fake_build, lambda _m: None)
+        super().__init__(tables, jobs, lambda t: [], {}, lambda: None, self.fake_build, lambda _m: None,
+                         verify=self.fake_verify if verify else None)
 
     def copy(self, tgt, table):
         with self.log_lock:
             self.log.append(("copy", table.name))
 
-    def fake_build(self, table, entries):
+    def analyze(self, tgt, table):
+        with self.log_lock:
+            self.log.append(("analyze", table.name))
+
+    def fake_verify(self, table):
+        with self.log_lock:
+            self.log.append(("verify", table.name))
+
+    def fake_build(self, _tgt, table, entries):
         if self.fail_on in entries:
             raise RuntimeError("boom")
         with self.log_lock:
@@ -117,6 +126,45 @@ def test_parallel_workers_do_every_task_once():
     copies = sorted(e for e in pipeline.log if e[0] == "copy")
     assert copies == [("copy", "accounts"), ("copy", "documents"), ("copy", "tellers")]
     assert len([e for e in pipeline.log if e[0] == "build"]) == 4
+    assert sorted(e for e in pipeline.log if e[0] == "analyze") == [
+        ("analyze", "accounts"), ("analyze", "documents"), ("analyze", "tellers")]
+
+
+def test_each_table_is_analyzed_after_its_last_index_and_verified_after_its_copy():
+    tables = list(scheduled_tables())
+    pipeline = RecordingPipeline(tables, jobs=1, verify=True)
+    pipeline.run()
+    log = pipeline.log
+    for t in tables:
+        builds = [i for i, e in enumerate(log) if e[0] == "build" and e[1] == t.name]
+        assert log.index(("analyze", t.name)) > max(builds)
+        assert log.index(("verify", t.name)) > log.index(("copy", t.name))
+    # Verification and analyze have the lowest priority: with one worker every copy and build comes first.
+    last_build = max(i for i, e in enumerate(log) if e[0] in ("copy", "build"))
+    assert all(e[0] in ("analyze", "verify") for e in log[last_build + 1:])
+    assert len(log[last_build + 1:]) == 6
+
+
+def test_unique_constraints_become_an_index_beside_the_others_then_an_attach():
+    accounts = table(10, "accounts", 500)
+    unique = {601: ("CREATE UNIQUE INDEX accounts_pkey ON public.accounts USING btree (aid)",
+                    "ALTER TABLE ONLY public.accounts ADD CONSTRAINT accounts_pkey PRIMARY KEY USING INDEX "
+                    "accounts_pkey")}
+    exclusion = "3011; 2606 605 CONSTRAINT public accounts accounts_excl owner"
+    rest = pg_copy.assign_index_entries([accounts], TOC[:2] + [exclusion],
+                                        OWNERS[:2] + [("CONSTRAINT", 605, 10, "gist")], unique)
+    assert rest == []
+    build = pg_copy.Build(unique[601][0], TOC[1])
+    assert accounts.index_entries == [(TOC[0], pg_copy.INDEX_WEIGHT["btree"]), (build, pg_copy.INDEX_WEIGHT["btree"])]
+    # The exclusion constraint keeps its TOC entry (it builds its own index), after the attach.
+    assert accounts.constraint_entries == [pg_copy.Attach(unique[601][1]), exclusion]
+    assert accounts.methods[exclusion] == "gist" and accounts.methods[TOC[0]] == "btree"
+    pipeline = RecordingPipeline([accounts], jobs=2)
+    pipeline.run()
+    builds = [e for e in pipeline.log if e[0] == "build"]
+    # Both indexes (one of them the future primary key) before the constraints task.
+    assert builds[-1] == ("build", "accounts", (pg_copy.Attach(unique[601][1]), exclusion))
+    assert {b[2] for b in builds[:2]} == {(TOC[0],), (build,)}
 
 
 def test_a_failed_index_build_stops_the_pipeline_and_names_the_table():

@@ -75,7 +75,7 @@ def test_lsn_text_round_trips(text):
 def test_every_option_comes_from_the_role(tmp_path):
     """One set of defaults (the role's): the engine has none of its own, a missing option is an error."""
     full = ["verify", "--credentials=c.json", f"--work-dir={tmp_path}", "--backup-dir=b", "--report-dir=r",
-            "--maintenance-work-mem=64MB", "--jobs=2", "--dump-format=custom", "--compress=0", "--disk-factor=1.2",
+            "--maintenance-work-mem=64MB", "--other-maintenance-work-mem=16MB", "--jobs=2", "--dump-format=custom", "--compress=0", "--disk-factor=1.2",
             "--allow-nonempty=false", "--write-freeze=false", "--pg-bin-dir=", "--target-maintenance-database=postgres",
             '--replica-identity-full=["public.t"]', "--follow-timeout=60"]
     args = pg_migrate.parse_args(full)

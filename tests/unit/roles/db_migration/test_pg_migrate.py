@@ -69,3 +69,13 @@ def test_build_options_accept_sizes_only():
         "-c maintenance_work_mem=512MB -c synchronous_commit=off")
     with pytest.raises(pg_session.StepError, match="not a size"):
         pg_transfer.build_options(argparse.Namespace(maintenance_work_mem="1GB -c fsync=off"))
+
+
+def test_btree_builds_get_the_large_memory_and_other_methods_the_small_one():
+    args = argparse.Namespace(maintenance_work_mem="512MB", other_maintenance_work_mem="16 MB")
+    assert "maintenance_work_mem=512MB " in pg_transfer.build_options(args, "btree")
+    for method in ("gin", "gist", "brin", "hash", "spgist"):
+        assert "maintenance_work_mem=16MB " in pg_transfer.build_options(args, method)
+    with pytest.raises(pg_session.StepError, match="not a size"):
+        pg_transfer.build_options(argparse.Namespace(maintenance_work_mem="512MB",
+                                                     other_maintenance_work_mem="16MB; x"), "gin")
