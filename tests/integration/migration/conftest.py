@@ -59,6 +59,23 @@ class Stack:
             conn.execute("CREATE DATABASE lifeworld")
 
 
+# Every table's rows and every large object of a database, as text the test computes itself (not the engine's).
+CONTENT_QUERIES = {
+    "tables": """SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+                 AND n.nspname !~ '^pg_' ORDER BY 1""",
+    "large_objects": "SELECT oid::text || ' ' || md5(lo_get(oid)) FROM pg_largeobject_metadata ORDER BY 1",
+}
+
+
+def database_content(conn) -> dict:
+    tables = [r[0] for r in conn.execute(CONTENT_QUERIES["tables"]).fetchall()]
+    content = {t: conn.execute(f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                               f"FROM ONLY {t} AS t").fetchone() for t in tables}
+    content["large objects"] = [r[0] for r in conn.execute(CONTENT_QUERIES["large_objects"]).fetchall()]
+    return content
+
+
 @pytest.fixture(scope="session")
 def stack():
     from scripts.local_stack import postgres
@@ -78,5 +95,7 @@ def migrated(stack, tmp_path_factory):
     work = tmp_path_factory.mktemp("migration")
     result = stack.run_playbook(work, "-e", "db_migration_write_freeze=true")
     report = work / "report" / "verification.json"
-    return {"result": result, "work": work,
+    with stack.connect("source") as conn:  # still frozen: the state the copy and the backup were taken of
+        source_content = database_content(conn)
+    return {"result": result, "work": work, "source_content": source_content,
             "report": json.loads(report.read_text()) if report.exists() else None}

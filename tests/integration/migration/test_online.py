@@ -218,7 +218,7 @@ def test_rich_dataset_after_online_cutover_has_zero_differences(online_cutover):
 
 
 # ------------------------------------------------------------------------------------------------- refusals
-def test_ddl_during_follow_refuses_cutover_and_abort_leaves_no_slot(stack, tmp_path):
+def test_ddl_and_large_object_change_during_follow_refuse_cutover_and_abort_leaves_no_slot(stack, tmp_path):
     clone_rich_dataset(stack, "online2_src", "online2")
     with stack.connect("source", database="online2_src") as conn:
         conn.execute("CREATE TABLE public.nokey (v int); INSERT INTO public.nokey VALUES (1), (2)")
@@ -235,13 +235,20 @@ def test_ddl_during_follow_refuses_cutover_and_abort_leaves_no_slot(stack, tmp_p
             assert conn.execute("SELECT relreplident FROM pg_class WHERE oid = 'public.nokey'::regclass"
                                 ).fetchone()[0] == "f"
             conn.execute("INSERT INTO public.nokey VALUES (3)")
-            conn.execute("ALTER TABLE planner.habits ADD COLUMN added_during_follow int")
+            # Logical decoding carries neither DDL nor large-object writes: both in one transaction, so that the
+            # follower's next catalog check sees both and must name each (never skip the large object).
+            with conn.transaction():
+                conn.execute("ALTER TABLE planner.habits ADD COLUMN added_during_follow int")
+                lo = conn.execute("SELECT min(oid) FROM pg_largeobject_metadata").fetchone()[0]
+                conn.execute("SELECT lo_put(%s, 0, 'changed during the follow'::bytea)", (lo,))
         stopped = wait_until(lambda: follower(tmp_path).get("error"), 60, "the follower to stop on the DDL")
         assert "planner.habits" in stopped and "DDL" in stopped
+        assert f"large_objects: only on source: {lo} " in stopped, stopped
 
         cutover = stack.run_playbook(tmp_path, *args, "-e", "db_migration_mode=cutover")
         assert cutover.returncode != 0
         assert "cutover refused" in output(cutover) and "planner.habits" in output(cutover), output(cutover)[-3000:]
+        assert f"large_objects: only on source: {lo} " in output(cutover), output(cutover)[-3000:]
         with stack.connect("source", database="online2_src") as conn:
             assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "off"
 
@@ -274,3 +281,28 @@ def test_online_preflight_names_the_setting_and_the_fix(stack):
     assert any(e.startswith("wal_level is replica") and "wal_level = logical" in e for e in errors), errors
     assert any("public.preflight_nokey" in e and "db_migration_replica_identity_full" in e for e in errors), errors
     assert any("public.not_there" in e for e in errors), errors
+
+
+def test_online_preflight_names_the_missing_replication_privilege_and_the_fix(stack):
+    """A real login without REPLICATION (nor superuser, nor rds_replication) on the real source: the error names
+    the login and the statement that fixes it; granting REPLICATION clears it."""
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "roles" / "db_migration" / "files"))
+    import pg_preflight  # pylint: disable=import-outside-toplevel
+
+    with stack.connect("source", database="postgres") as admin:
+        admin.execute("DROP ROLE IF EXISTS norepl_login")
+        admin.execute("CREATE ROLE norepl_login LOGIN PASSWORD 'norepl-secret'")
+        try:
+            with stack.connect("source", user="norepl_login", password="norepl-secret") as conn:
+                errors = pg_preflight.online_errors(conn, [])
+            admin.execute("ALTER ROLE norepl_login REPLICATION")
+            with stack.connect("source", user="norepl_login", password="norepl-secret") as conn:
+                after = pg_preflight.online_errors(conn, [])
+        finally:
+            admin.execute("DROP ROLE norepl_login")
+    named = [e for e in errors if "REPLICATION privilege" in e]
+    assert len(named) == 1, errors
+    assert "norepl_login" in named[0] and "ALTER ROLE norepl_login REPLICATION" in named[0], named
+    assert "GRANT rds_replication TO norepl_login" in named[0], named
+    assert not [e for e in after if "REPLICATION privilege" in e], after
