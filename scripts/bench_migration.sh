@@ -7,8 +7,8 @@
 #   make bench-migration            (or: scripts/bench_migration.sh)
 # Settings: BENCH_SCALE (40), BENCH_JSON_ROWS (500000), BENCH_SOURCE_PORT/BENCH_TARGET_PORT (55452/55453),
 # BENCH_PSQL=1 to time `pg_dump | psql` once at the end too.
-# The role and pgcopydb run twice each, alternately (A-B-B-A). A trailing "## Earlier runs" section of the output
-# file is kept.
+# The role and pgcopydb run twice each, alternately (A-B-B-A). Every "## " section of the output file after
+# "## Latest run" is kept.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -83,12 +83,13 @@ diff_cpu() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 # Runs "$@" and records its client CPU (the command and every child it waited for) in $CLIENT_CPU and the servers'
 # CPU over the same time in $SOURCE_CPU / $TARGET_CPU.
 measured() {
-  local s0 t0 s1 t1
+  local s0 t0 s1 t1 rc=0
   s0=$(server_cpu source); t0=$(server_cpu target)
-  /usr/bin/time -f "%U %S" -o "$STATE/time.out" "$@"
+  /usr/bin/time -f "%U %S" -o "$STATE/time.out" "$@" || rc=$?
   s1=$(server_cpu source); t1=$(server_cpu target)
-  CLIENT_CPU=$(awk '{ printf "%.1f", $1 + $2 }' "$STATE/time.out")
+  CLIENT_CPU=$(awk 'END { printf "%.1f", $1 + $2 }' "$STATE/time.out")
   SOURCE_CPU=$(diff_cpu "$s0" "$s1"); TARGET_CPU=$(diff_cpu "$t0" "$t1")
+  return "$rc"
 }
 
 create_target() { "$PGBIN/psql" -X -q "${TGT[@]}" -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"; }
@@ -188,7 +189,8 @@ VERDICT=$(awk -v t="$TOTAL_RATIO" -v e="$ENGINE_CPU_SUM" -v p="$PGCOPYDB_CPU_SUM
   w = (t <= 1.10) ? "met" : "not met"; c = (e <= p) ? "met" : "not met";
   printf "Whole offline playbook ≤ 1.1× pgcopydb clone: **%s** (%.2f×). Engine CPU seconds (engine + its client tools + both servers) ≤ pgcopydb'"'"'s (pgcopydb + both servers): **%s** (%.1f s against %.1f s over both runs).", w, t, c, e, p }')
 EARLIER=""
-if [ -f "$OUT" ] && grep -q '^## Earlier runs' "$OUT"; then EARLIER="$(sed -n '/^## Earlier runs/,$p' "$OUT")"; fi
+# Everything after the latest run's section (the sections written by hand, the earlier runs) is kept.
+if [ -f "$OUT" ]; then EARLIER="$(awk '/^## / && !/^## Latest run/ { keep = 1 } keep' "$OUT")"; fi
 mkdir -p "$(dirname "$OUT")"
 cat > "$OUT" <<MD
 # Database migration benchmark

@@ -55,15 +55,21 @@ OTHER_INDEX_WEIGHT = 3.0
 CONSTRAINT_WEIGHT = 0.2
 # Primary keys and unique constraints that can be built as an index and attached afterwards: not on partitioned
 # or inheritance tables (plain tables only reach here), no tablespace of their own (pg_restore would set it). The
-# statements are rendered on the source with an empty search_path, so every name in them is schema-qualified.
+# statements are rendered on the source under the engine's search_path (pg_catalog), so every user name in them is
+# schema-qualified. The attach also carries what pg_dump writes into the constraint's own entry: the replica
+# identity (the online strategy depends on it) and CLUSTER ON.
 UNIQUE_AS_INDEX_QUERY = """
     SELECT c.oid, pg_get_indexdef(c.conindid),
            format('ALTER TABLE ONLY %I.%I ADD CONSTRAINT %I %s USING INDEX %I%s', n.nspname, t.relname, c.conname,
                   CASE c.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END, i.relname,
                   CASE WHEN c.condeferred THEN ' DEFERRABLE INITIALLY DEFERRED'
                        WHEN c.condeferrable THEN ' DEFERRABLE' ELSE '' END)
+           || CASE WHEN x.indisreplident THEN format('; ALTER TABLE ONLY %I.%I REPLICA IDENTITY USING INDEX %I',
+                                                     n.nspname, t.relname, c.conname) ELSE '' END
+           || CASE WHEN x.indisclustered THEN format('; ALTER TABLE ONLY %I.%I CLUSTER ON %I',
+                                                     n.nspname, t.relname, c.conname) ELSE '' END
     FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-    JOIN pg_class i ON i.oid = c.conindid
+    JOIN pg_class i ON i.oid = c.conindid JOIN pg_index x ON x.indexrelid = c.conindid
     WHERE c.contype IN ('p', 'u') AND i.reltablespace = 0 AND t.relkind = 'r'"""
 # Analyzing a table costs little beside copying it; verifying it (both ends read) about as much as the copy, but
 # both go last: they only run when no copy or index build is waiting.

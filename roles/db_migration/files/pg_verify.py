@@ -63,7 +63,8 @@ CATALOG_QUERIES = {
                       FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace
                       WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'
                       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.contypid AND d.deptype = 'e')""",
-    "indexes": """SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+    "indexes": """SELECT pg_get_indexdef(i.indexrelid) || ' replica_identity=' || i.indisreplident || ' clustered='
+                  || i.indisclustered FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
                   JOIN pg_namespace n ON n.oid = c.relnamespace
                   WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_'""",
     "triggers": """SELECT tgrelid::regclass::text || ' ' || pg_get_triggerdef(oid) || ' enabled=' || tgenabled::text

@@ -48,6 +48,11 @@ def test_target_is_what_a_non_superuser_restore_must_produce(stack, migrated):
         assert one("SELECT last_value FROM planner.ticket_seq") == 424242
         assert one("SELECT relispopulated FROM pg_class WHERE oid = 'analytics.daily_checkins'::regclass") is True
         assert one("SELECT count(*) FROM pg_largeobject_metadata") == 3
+        # The primary keys were built as indexes and attached (USING INDEX): still constraints, and what the source
+        # set on them (replica identity, CLUSTER ON) came along.
+        assert one("SELECT contype FROM pg_constraint WHERE conname = 'bookings_pkey'") == "p"
+        assert one("SELECT indisclustered FROM pg_index WHERE indexrelid = 'planner.bookings_pkey'::regclass") is True
+        assert one("SELECT indisreplident FROM pg_index WHERE indexrelid = 'audit.log_pkey'::regclass") is True
         assert one("SELECT count(*) FROM pg_policies WHERE tablename = 'journal'") == 2
         assert one("SELECT setconfig::text FROM pg_db_role_setting WHERE setrole = 0 AND setdatabase = "
                    "(SELECT oid FROM pg_database WHERE datname = 'lifeworld')") == "{statement_timeout=45s}"
