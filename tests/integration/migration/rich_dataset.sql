@@ -96,6 +96,7 @@ SELECT g % 10, tstzrange(timestamptz '2025-01-01' + g * interval '1 hour', times
        CASE WHEN g < 2000 THEN g + 1 END
 FROM generate_series(1, 2000) AS g;
 -- Carried by the primary key's own dump entry, which the copy replaces by CREATE UNIQUE INDEX + USING INDEX.
+SET CONSTRAINTS ALL IMMEDIATE;  -- the deferred foreign key's checks first: ALTER TABLE refuses pending ones
 ALTER TABLE planner.bookings CLUSTER ON bookings_pkey;
 
 -- Partitioned table with a default partition.
