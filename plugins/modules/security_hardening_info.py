@@ -162,7 +162,8 @@ notes:
     elasticloadbalancing:DescribeRules, elasticloadbalancing:DescribeLoadBalancerAttributes,
     elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
     logs:DescribeLogGroups, secretsmanager:DescribeSecret (never GetSecretValue), kms:DescribeKey,
-    kms:GetKeyRotationStatus."
+    kms:GetKeyRotationStatus, cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, s3:GetBucketPublicAccessBlock,
+    s3:GetBucketPolicy."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
