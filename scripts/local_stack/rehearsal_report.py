@@ -199,7 +199,8 @@ def render(runs, *, state: Path, out: Path, migration_mode: str, began: datetime
     lines = ["# Migration rehearsal on the local stack", "",
              "%s → %s UTC (%d s). Result: **%s**." % (
                  began.strftime("%Y-%m-%d %H:%M:%S"), ended.strftime("%H:%M:%S"), (ended - began).total_seconds(),
-                 "FAILED at %s" % failed[0].title if failed else "every run passed"),
+                 "FAILED at %s" % failed[0].title if failed else "every run passed"
+                 + "; what the local stack cannot run is named per step below, with the reason"),
              "The plan's Migration Process (phase-3-aws-production.md), rehearsed against the AWS emulator and two local "
              "PostgreSQL servers. Logs of each run: %s." % (out / "logs"), "",
              "## Migration Process", "", "| # | Step (plan) | What ran | Time | Result |", "|---|---|---|---|---|"]
