@@ -94,7 +94,8 @@ def _step_rows(runs_by_key, facts):
             seconds_text = "(in step 3)"
             result = result if facts["backup_taken"] or result != "passed" else "not run (taken by an earlier demo)"
         elif not_run_reason:
-            result = "not run" if name == "Deploy Services" else "partly run" if result == "passed" else result
+            if result == "passed":
+                result = "not run" if name == "Deploy Services" else "partly run"
             ran = "%s. Not run: %s" % (ran, not_run_reason)
             seconds_text = "%.0f s" % seconds
         else:
