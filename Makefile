@@ -43,19 +43,17 @@ stack-up: venv postgres
 stack-down:
 	@LWO_PYTHON=$(abspath $(PY)) scripts/local-stack down
 
-# The migration is its own step (never part of site.yml, which AWX re-runs): the first demo migrates, later
-# demos verify the migrated database again. The stand-ins give the emulator what a real account has after a release
-# (images in ECR, tasks behind the ALB, this minute's CloudWatch figures, an answering /api/health), so the pre- and
-# post-migration checklists run for real: scripts/local_stack/standins.py.
+# `make demo` rehearses the plan's Migration Process on the local stack (scripts/local_stack/rehearsal.py): site.yml,
+# the release stand-ins, preflight, the migration (its own step, never part of site.yml, which AWX re-runs: the first
+# demo migrates, later demos verify the migrated database again), verify, where the site's name points, the DR drill,
+# the diagram, what exists. The stand-ins give the emulator what a real account has after a release (images in ECR,
+# tasks behind the ALB, this minute's CloudWatch figures, an answering /api/health), so the pre- and post-migration
+# checklists run for real: scripts/local_stack/standins.py. It ends with <state>/rehearsal/report.md: per step of the
+# plan what ran, its time and result (steps it cannot run named with the reason), both checklists, the migration's
+# verification, the DR drill's recovery point and time, the diagram.
 demo: venv postgres stack-up
 	@set -a; eval "$$(scripts/local-stack env)"; set +a; export ANSIBLE_CONFIG=$(CURDIR)/ansible.cfg; \
-	mode=migrate; [ -f "$${LWO_STATE_DIR:-$(STATE)}/migration/report/verification.json" ] && mode=verify; \
-	$(VENV)/bin/ansible-playbook -i inventories/local site.yml && \
-	$(PY) -m scripts.local_stack.standins release && \
-	$(VENV)/bin/ansible-playbook -i inventories/local playbooks/preflight.yml && \
-	$(VENV)/bin/ansible-playbook -i inventories/local playbooks/migrate_database.yml -e db_migration_mode=$$mode && \
-	$(PY) -m scripts.local_stack.standins with-health $(VENV)/bin/ansible-playbook -i inventories/local playbooks/verify.yml && \
-	$(PY) scripts/show-environment
+	$(PY) -m scripts.local_stack.rehearsal --state-dir "$${LWO_STATE_DIR:-$(STATE)}"
 
 test: venv postgres
 	$(PY) -m pytest

@@ -23,15 +23,17 @@ def _item_label(result):
 
 
 def _changed_tasks(output):
-    """(task name, task path) of every task that reported a change (or a failure) in ansible.posix.json output."""
+    """(changed, failed, ran) of ansible.posix.json output: (task name, task path) of every task that reported a
+    change, of every task that failed, and whether any task ran on any host at all."""
     try:
         report = json.loads(output) if isinstance(output, str) else output
     except ValueError as exc:
         raise AnsibleFilterError("drift_report: the nested run did not print JSON (%s): %s" % (exc, str(output)[:300]))
-    changed, failed = [], []
+    changed, failed, ran = [], [], False
     for play in report.get("plays", []):
         for task in play.get("tasks", []):
             hosts = task.get("hosts", {}).values()
+            ran = ran or bool(hosts)
             entry = "%s (%s)" % (task["task"]["name"], task["task"].get("path", "").rsplit("/roles/", 1)[-1])
             if any(h.get("failed") or h.get("unreachable") for h in hosts):
                 failed.append(entry)
@@ -39,11 +41,12 @@ def _changed_tasks(output):
                 # Name the loop items that would change (for example which security group), not just the task.
                 items = sorted({_item_label(r) for h in hosts for r in h.get("results", []) if r.get("changed")})
                 changed.append(entry + (" [%s]" % ", ".join(items) if items else ""))
-    return changed, failed
+    return changed, failed, ran
 
 
 def drift_report(runs):
-    """Per component: status (clean, drifted, failed), the tasks that would change, the tasks that failed.
+    """Per component: status (clean, drifted, failed), the tasks that would change, the tasks that failed. A run
+    in which no task ran on any host (no host matched) is failed, never clean.
 
     ``runs`` are the results of a looped command task whose items are component names and whose stdout is the
     ansible.posix.json output of `ansible-playbook site.yml --check --tags <component>`.
@@ -51,9 +54,12 @@ def drift_report(runs):
     report = {}
     for run in runs:
         component = run["item"]
-        changed, failed = _changed_tasks(run.get("stdout") or "{}")
+        changed, failed, ran = _changed_tasks(run.get("stdout") or "{}")
         if run.get("rc", 0) not in (0, 2) and not failed:
             failed = ["ansible-playbook exited %s: %s" % (run.get("rc"), (run.get("stderr") or "").strip()[-300:])]
+        elif not ran and not failed:
+            # "No hosts matched" exits 0 with nothing run: a drift check that checked nothing is not clean.
+            failed = ["checked nothing: the nested run matched no host (is this inventory's host in the aws group?)"]
         status = "failed" if failed else "drifted" if changed else "clean"
         report[component] = {"status": status, "changed": changed, "failed": failed}
     return report

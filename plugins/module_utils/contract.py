@@ -47,6 +47,7 @@ NAMES = (
     ("log_group_backend", "observability", "log group of the backend", "/ecs/{prefix}/backend"),
     ("log_group_frontend", "observability", "log group of the frontend", "/ecs/{prefix}/frontend"),
     ("log_group_rds", "observability", "RDS log exports, followed by the log type", "/aws/rds/instance/{prefix}-db/"),
+    ("trail", "audit", "CloudTrail trail", "{prefix}-trail"),
     ("alerts_topic", "observability", "SNS alert topic", "{prefix}-alerts"),
     ("alarm_set", "observability", "alarm name prefix and AlarmSet tag", "{prefix}"),
     ("alb", "edge", "application load balancer", "{prefix}-alb"),

@@ -29,6 +29,10 @@ MISSING = [
     "ClusterNotFoundException",  # ECS
     "DBParameterGroupNotFound",  # RDS
     "DBInstanceNotFound",  # RDS
+    "TrailNotFoundException",  # CloudTrail
+    "NoSuchPublicAccessBlockConfiguration",  # S3
+    "NoSuchBucketPolicy",  # S3
+    "NoSuchBucket",  # S3
 ]
 
 
@@ -165,3 +169,29 @@ def kms_key(client, key_id: str) -> Optional[Dict[str, Any]]:
     except is_boto3_error_code(["AccessDeniedException", "UnsupportedOperationException"]):
         rotation = None
     return {"KeyMetadata": metadata, "KeyRotationEnabled": rotation}
+
+
+@HardeningErrorHandler.list_error_handler("describe the trail")
+@aws_retry()
+def trail(client, name: str) -> Optional[Dict[str, Any]]:
+    """The trail named ``name`` (shadow trails of other regions included, as describe_trails lists them)."""
+    found = client.describe_trails(trailNameList=[name], includeShadowTrails=True).get("trailList", [])
+    return found[0] if found else None
+
+
+@HardeningErrorHandler.list_error_handler("read the trail status")
+@aws_retry()
+def trail_status(client, name: str) -> Optional[Dict[str, Any]]:
+    return client.get_trail_status(Name=name)
+
+
+@HardeningErrorHandler.list_error_handler("read the bucket's public access block")
+@aws_retry()
+def bucket_public_access(client, bucket: str) -> Optional[Dict[str, Any]]:
+    return client.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+
+
+@HardeningErrorHandler.list_error_handler("read the bucket policy")
+@aws_retry()
+def bucket_policy(client, bucket: str) -> Optional[str]:
+    return client.get_bucket_policy(Bucket=bucket)["Policy"]

@@ -31,6 +31,9 @@ description:
   - "Logs: every group under O(log_group_prefixes) is KMS-encrypted and has a retention. Secrets: each of
     O(secret_names) is encrypted with a customer-managed key, rotation on for O(secrets_rotation_expected). KMS:
     each of O(kms_aliases) is a customer-managed, enabled key with rotation on."
+  - "Audit: the trail O(trail_name) exists, is multi-region, validates its log files, is encrypted with a KMS key,
+    is copied to CloudWatch Logs and is logging; its bucket blocks public access and only the trail (with an
+    C(aws:SourceArn) condition) may write to it."
   - A check whose answer lacks what it needs (an endpoint that does not report an attribute) is listed under
     RV(not_checkable) with the reason, never passed.
   - Supports check mode (it never changes anything).
@@ -149,6 +152,9 @@ options:
     description: KMS aliases to check. Defaults to C(alias/<prefix>-rds), C(alias/<prefix>-secrets), C(alias/<prefix>-logs).
     type: list
     elements: str
+  trail_name:
+    description: Name of the audit trail (the cloudtrail role's). Defaults to C(<prefix>-trail).
+    type: str
 notes:
   - "IAM permissions: ec2:DescribeVpcs, ec2:DescribeSecurityGroups, iam:GetRole, iam:ListRolePolicies,
     iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, rds:DescribeDBInstances,
@@ -156,7 +162,8 @@ notes:
     elasticloadbalancing:DescribeRules, elasticloadbalancing:DescribeLoadBalancerAttributes,
     elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
     logs:DescribeLogGroups, secretsmanager:DescribeSecret (never GetSecretValue), kms:DescribeKey,
-    kms:GetKeyRotationStatus."
+    kms:GetKeyRotationStatus, cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, s3:GetBucketPublicAccessBlock,
+    s3:GetBucketPolicy."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -217,7 +224,7 @@ checked:
   returned: always
   type: dict
   sample: {"security_groups": 4, "iam_roles": 4, "db_instances": 1, "listeners": 2, "task_definitions": 2,
-           "services": 2, "log_groups": 5, "secrets": 3, "kms_keys": 3}
+           "services": 2, "log_groups": 5, "secrets": 3, "kms_keys": 3, "trails": 1}
 report:
   description: One line per finding, then one per check not checkable here.
   returned: always
@@ -247,6 +254,7 @@ def _defaults(params):
         "ecs_task_families": [names["task_family_backend"], names["task_family_frontend"]],
         "log_group_names": [names["log_group_backend"], names["log_group_frontend"]],
         "kms_aliases": [names[k] for k in ("kms_rds", "kms_secrets", "kms_logs")],
+        "trail_name": names["trail"],
     }
     settings = {key: params[key] if params.get(key) is not None else value for key, value in derived.items()}
     settings["log_group_prefixes"] = params["log_group_prefixes"] or [
@@ -350,7 +358,24 @@ def _secrets_and_keys(module, p, checked):
                                                                     p["secrets_rotation_expected"], p["production"])
 
 
-CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys)
+def _cloudtrail(module, p, checked):
+    cloudtrail = module.client("cloudtrail")
+    trail = describe.trail(cloudtrail, p["trail_name"])
+    checked["trails"] = 1 if trail else 0
+    if trail is None:
+        return hardening.check_cloudtrail(None, None, p["trail_name"])
+    # A shadow trail (one of another home region) is read in its home region.
+    home = trail.get("HomeRegion")
+    if home and home != module.region:
+        cloudtrail = module.client("cloudtrail", region=home)
+    s3 = module.client("s3")
+    bucket = trail.get("S3BucketName")
+    return hardening.check_cloudtrail(trail, describe.trail_status(cloudtrail, trail.get("TrailARN") or p["trail_name"]),
+                                      p["trail_name"], describe.bucket_public_access(s3, bucket) if bucket else None,
+                                      describe.bucket_policy(s3, bucket) if bucket else None)
+
+
+CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys, _cloudtrail)
 
 
 def main():
@@ -380,6 +405,7 @@ def main():
         secret_names=dict(type="list", elements="str", default=[], no_log=False),
         secrets_rotation_expected=dict(type="list", elements="str", default=[], no_log=False),
         kms_aliases=dict(type="list", elements="str"),
+        trail_name=dict(type="str"),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = _defaults(module.params)

@@ -59,7 +59,7 @@ def test_the_demo_runs_both_checklists_and_they_pass(demo):
     tasks behind the ALB, CloudWatch figures and an answering /api/health come from scripts/local_stack/standins.py."""
     out = " ".join(demo[3].stdout.split())
     assert "Stand-ins: images backend sha256:" in out, demo[3].stdout[-6000:]
-    assert "All 9 pre-migration checks met" in out, demo[3].stdout[-6000:]
+    assert "All 10 pre-migration checks met" in out, demo[3].stdout[-6000:]
     assert "All checked post-migration items met" in out, demo[3].stdout[-6000:]
 
 
@@ -98,3 +98,59 @@ def test_second_full_site_run_changes_nothing(demo):
     recap = [line for line in proc.stdout.splitlines() if line.startswith("localhost")]
     assert recap and " changed=0 " in recap[-1], "second site.yml run is not a no-op:\n%s" % "\n".join(
         line for line in proc.stdout.splitlines() if line.startswith(("TASK", "changed")))
+
+
+# The plan's Migration Process (phase-3-aws-production.md, "Migration Steps"), in its words and order.
+PLAN_STEPS = ["Backup Current Production", "Create AWS Infrastructure", "Migrate Database", "Deploy Services",
+              "Verify Deployment", "Update DNS", "Monitor and Validate"]
+# The plan's checklists ("Pre-Migration Checklist", "Post-Migration"), item by item.
+PLAN_PRE = ["Staging environment fully tested on AWS", "Production data backup strategy defined",
+            "Rollback plan documented", "Monitoring and alerting configured", "Security groups and IAM roles reviewed",
+            "SSL/TLS certificates obtained", "Route 53 DNS configured", "Secrets stored in Secrets Manager"]
+PLAN_POST = ["All services running and healthy", "DNS propagated", "Monitoring active", "Alerts configured",
+             "Documentation updated", "Team trained on new infrastructure"]
+
+
+def _report(demo):
+    clone, proc = demo[0], demo[3]
+    printed = re.search(r"^Rehearsal report \(the plan's Migration Process step by step\): (\S+)$", proc.stdout, re.M)
+    assert printed, proc.stdout[-3000:]
+    path = Path(printed.group(1))
+    assert path == clone / ".local-stack" / "rehearsal" / "report.md" and path.is_file()
+    return path.read_text()
+
+
+def _rows(report, section):
+    """The table rows of one section: lists of cells."""
+    body = report.split("## %s\n" % section, 1)[1].split("\n## ", 1)[0]
+    return [[cell.strip() for cell in line.strip().strip("|").split(" | ")] for line in body.splitlines()
+            if line.startswith("| ") and not line.startswith(("| # ", "| Plan item "))]
+
+
+def test_the_rehearsal_report_names_every_step_of_the_plan_with_its_result(demo):
+    report = _report(demo)
+    steps = _rows(report, "Migration Process")
+    assert [row[1] for row in steps] == PLAN_STEPS, steps
+    results = {row[1]: row[4] for row in steps}
+    # A fresh clone migrates: what the local stack can run passed; what it cannot is named with the reason.
+    for step in ("Backup Current Production", "Create AWS Infrastructure", "Migrate Database", "Verify Deployment"):
+        assert results[step] == "passed", steps
+    assert results["Deploy Services"] == "not run" and "Not run: playbooks/deploy.yml" in steps[3][2]
+    assert results["Update DNS"] == "partly run" and "local.lifeworld.example.com ->" in steps[5][2], steps[5]
+    assert results["Monitor and Validate"] == "partly run" and "need real traffic and a person" in steps[6][2]
+    for row in steps:
+        assert re.fullmatch(r"\d+ s|\(in step 3\)", row[3]), row
+
+
+def test_the_rehearsal_report_holds_both_checklists_the_verification_the_dr_drill_and_the_diagram(demo):
+    report = _report(demo)
+    pre, post = _rows(report, "Pre-Migration Checklist"), _rows(report, "Post-Migration")
+    assert {row[0] for row in pre} == set(PLAN_PRE) and {row[0] for row in post} == set(PLAN_POST)
+    assert {row[2] for row in pre} == {"met"}, pre
+    assert {row[2] for row in post if row[0] not in ("Documentation updated", "Team trained on new infrastructure")} == {"met"}
+    assert [row[2] for row in post if row[0] in ("Documentation updated", "Team trained on new infrastructure")] == ["manual"] * 2
+    assert "- Result: **no differences**" in report
+    assert re.search(r"- Recovery point: \*\*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\*\*", report), report
+    assert re.search(r"- RPO achieved: \d+ s \(target 300 s\): met", report) and "- RTO achieved: " in report
+    drawn = re.findall(r"^- (\S+\.(?:svg|png))$", report, re.M)
+    assert len(drawn) == 2 and all(Path(path).is_file() for path in drawn), drawn

@@ -2,12 +2,15 @@
 """The hardening check (playbooks/hardening.yml) on an environment built by site.yml in the emulator: the built
 environment has no finding; then weaknesses added behind the collection's back with boto3 (a world-open RDS
 rule, a `*:*` inline policy on the task role, a log group whose events never expire, a task definition revision
-with a password in its plain environment) are each reported, named, and fail the play."""
+with a password in its plain environment, the audit trail's logging stopped) are each reported, named, and fail the
+play."""
 
 import json
 import re
 
 import pytest
+
+from tests.tools.faultproxy import FaultProxy
 
 from .harness import SITE_GROUP, run_playbook
 from .test_operations import PREFIX
@@ -49,7 +52,7 @@ def clean(built):
 
 
 def _weaken(emulator):
-    """Four weaknesses, each made the way someone with console access would; returns the names to look for."""
+    """Weaknesses, each made the way someone with console access would; returns the names to look for."""
     ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
     rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=[
@@ -63,7 +66,9 @@ def _weaken(emulator):
     keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "requiresCompatibilities", "cpu", "memory")
     revision = ecs.register_task_definition(containerDefinitions=containers,
                                             **{k: current[k] for k in keep if current.get(k)})["taskDefinition"]
+    emulator.client("cloudtrail").stop_logging(Name=PREFIX + "-trail")
     return {
+        "trail": "FINDING  %s-trail | trail is logging | logging is stopped | fix: rerun --tags audit (StartLogging)" % PREFIX,
         "rds": "FINDING  %s-rds (%s) | no ingress from the internet | admits 0.0.0.0/0 on tcp/5432"
                % (PREFIX, rds_group["GroupId"]),
         "iam_actions": "FINDING  %s-ecs-task:break-glass[0] | IAM names its actions | allows *" % PREFIX,
@@ -95,7 +100,7 @@ def test_hardening_findings_figure(clean, record_property):
     assert all(line.count(" | ") == 3 and " | fix: " in line for line in findings), findings
     # Everything the check reads was there to be read, not skipped as missing.
     for kind in ("security_groups=4", "iam_roles=4", "db_instances=1", "listeners=2", "services=2", "secrets=3",
-                 "kms_keys=3"):
+                 "kms_keys=3", "trails=1"):
         assert kind in clean.stdout, kind
     # The latest revision of each family plus the ones the services run: 2 on a fresh build, up to 4 once the
     # operations tests sharing this build have deployed and rolled back.
@@ -104,13 +109,28 @@ def test_hardening_findings_figure(clean, record_property):
     record_property("figure:hardening_findings", len(findings))
 
 
-def test_checks_the_emulator_cannot_answer_are_listed_not_passed(clean):
-    lines = [line for line in clean.stdout.splitlines() if '"NOT CHECKABLE HERE  ' in line]
-    count = int(clean.stdout.split(" finding(s), ")[1].split(" not checkable")[0])
-    assert len(lines) == count
+def _trail_status_without_is_logging(operation, payload):
+    """An endpoint whose GetTrailStatus leaves out IsLogging (what the trail check needs); the rest untouched."""
+    if operation != ("cloudtrail", "GetTrailStatus"):
+        return payload
+    answer = json.loads(payload)
+    answer.pop("IsLogging", None)
+    return json.dumps(answer).encode()
 
 
-@pytest.mark.parametrize("weakness", ["rds", "iam_actions", "iam_resources", "log_group", "task_definition"])
+def test_checks_the_emulator_cannot_answer_are_listed_not_passed(clean, built):
+    # The pinned emulator answers every check the module makes: nothing is listed as not checkable there.
+    assert "0 finding(s), 0 not checkable here" in clean.stdout, clean.tail()
+    assert "NOT CHECKABLE HERE" not in clean.stdout
+    # An endpoint that does not say whether the trail is logging: that check is listed with the reason, not passed.
+    with FaultProxy(built.endpoint, rewrite=_trail_status_without_is_logging) as proxy:
+        run = run_playbook(built, PLAYBOOK, env={"ANSIBLE_CALLBACK_RESULT_FORMAT": "json", "AWS_ENDPOINT_URL": proxy.endpoint})
+    listed = [line.strip().strip('",') for line in run.stdout.splitlines() if '"NOT CHECKABLE HERE  ' in line]
+    assert listed == ["NOT CHECKABLE HERE  %s-trail | trail is logging | trail status not reported" % PREFIX], run.tail()
+    assert "0 finding(s), 1 not checkable here" in run.stdout, run.tail()
+
+
+@pytest.mark.parametrize("weakness", ["rds", "iam_actions", "iam_resources", "log_group", "task_definition", "trail"])
 def test_each_weakness_is_reported_by_name(weakened, weakness):
     expected, failing, report_only = weakened
     assert failing.rc != 0, failing.tail()
@@ -121,7 +141,7 @@ def test_each_weakness_is_reported_by_name(weakened, weakness):
 def test_only_the_weaknesses_are_new_and_the_failure_names_them(clean, weakened):
     expected, failing, report_only = weakened
     new = sorted(_by_family(failing) - _by_family(clean))
-    assert len(new) == 5, new
+    assert len(new) == 6, new
     assert "Hardening: %d finding(s):" % len(_findings(failing)) in failing.stdout, failing.tail()
     assert "%s-ecs-task:break-glass[0]: IAM names its actions" % PREFIX in failing.stdout
     assert report_only.rc == 0 and report_only.changed == 0, report_only.tail()

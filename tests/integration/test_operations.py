@@ -33,7 +33,7 @@ def _push_release_images(emulator, tag="local"):
 
 
 @pytest.fixture(scope="module")
-def ops(emulator, scratch_emulator, site):
+def ops(emulator, scratch_emulator, site, tmp_path_factory):
     """The pre-migration checklist on an empty account, then the `site` group's shared build with the demo's
     stand-ins (release images, tasks registered in their target groups, then the minute's CloudWatch figures), and
     the post-migration checklist before the figures exist, with them, and with each thing it checks broken in turn
@@ -45,6 +45,18 @@ def ops(emulator, scratch_emulator, site):
     _push_release_images(emulator)
     standins.register_tasks(_session(emulator), PREFIX)
     runs["preflight_built"] = run_playbook(emulator, "playbooks/preflight.yml")
+
+    # Asked of this environment as production asks it: no staging record, then a fresh one with every item met.
+    records = tmp_path_factory.mktemp("staging-records")
+    runs["preflight_no_staging"] = run_playbook(emulator, "playbooks/preflight.yml", extra_vars={
+        "preflight_staging_required": True, "preflight_staging_record": str(records / "absent.json")})
+    recorded = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 3 * 86400))
+    (records / "staging.json").write_text(json.dumps({
+        "checklist": "verify", "environment": "staging", "prefix": "life-world-os-staging", "recorded_at": recorded,
+        "met_count": 7, "total": 7, "unmet": [], "table": []}))
+    runs["preflight_staging_recorded"] = run_playbook(emulator, "playbooks/preflight.yml", extra_vars={
+        "preflight_staging_required": True, "preflight_staging_record": str(records / "staging.json")})
+    runs["staging_recorded_at"] = recorded
 
     rds = emulator.client("rds")
     kept = rds.describe_db_instances(DBInstanceIdentifier=PREFIX + "-db")["DBInstances"][0]["BackupRetentionPeriod"]
@@ -99,7 +111,26 @@ def test_preflight_lists_every_unmet_item_on_an_empty_account(ops):
 def test_preflight_passes_on_the_built_environment(ops):
     run = ops["preflight_built"]
     assert run.rc == 0, run.tail()
-    assert "[UNMET]" not in run.stdout and "9 of 9 met" in run.stdout
+    assert "[UNMET]" not in run.stdout and "10 of 10 met" in run.stdout
+    # Not production: the staging item says it asked nothing, and what stays a person's to confirm.
+    text = " ".join(run.stdout.split())
+    assert "[met] Staging environment fully tested on AWS not required of the local environment" in text, text[-3000:]
+    assert "(manual: deploy, rollback, DR drill and migration rehearsal on staging" in text
+
+
+def test_preflight_fails_without_a_recorded_staging_verification_when_it_is_required(ops):
+    run = ops["preflight_no_staging"]
+    assert run.rc != 0, run.tail()
+    text = " ".join(run.stdout.split())
+    assert "[UNMET] Staging environment fully tested on AWS no recorded verify.yml run of the staging environment" in text, text[-3000:]
+
+
+def test_preflight_accepts_a_recent_fully_met_staging_verification(ops):
+    run = ops["preflight_staging_recorded"]
+    assert run.rc == 0, run.tail()
+    text = " ".join(run.stdout.split())
+    assert "[met] Staging environment fully tested on AWS inventories/staging verified %s, 7 of 7 met" % (
+        ops["staging_recorded_at"]) in text, text[-3000:]
 
 
 def test_preflight_holds_backups_to_the_plans_seven_days_whatever_the_inventory_says(ops):

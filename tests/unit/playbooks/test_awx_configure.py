@@ -39,6 +39,11 @@ OPERATIONS = {
     "deploy": "playbooks/deploy.yml",
     "rollback": "playbooks/rollback.yml",
     "migrate": "playbooks/migrate_database.yml",
+    # The online strategy's sequence (issue 15; docs/runbooks/database-migration.md, "AWX sequence").
+    "migrate online start": "playbooks/migrate_database.yml",
+    "migrate online status": "playbooks/migrate_database.yml",
+    "migrate online cutover": "playbooks/migrate_database.yml",
+    "migrate online abort": "playbooks/migrate_database.yml",
     "dr_drill": "playbooks/dr_drill.yml",
     "drift": "playbooks/drift.yml",
     "cutover": "playbooks/cutover.yml",
@@ -207,6 +212,41 @@ def test_the_migration_runs_its_playbook_with_a_survey_for_the_mode(invocations)
     assert set(questions["db_migration_mode"]["choices"]) == {"migrate", "verify", "unfreeze"}
     assert questions["db_migration_mode"]["required"] is True
     assert set(questions["db_migration_write_freeze"]["choices"]) == {"true", "false"}
+
+
+# What each online template runs (its extra_vars) and the questions of its survey, written down from issue 15.
+ONLINE = {
+    "start": ("migrate", ["db_migration_mode", "db_migration_follow_timeout"]),
+    "status": ("status", ["db_migration_mode"]),
+    "cutover": ("cutover", ["db_migration_mode", "db_migration_follow_timeout"]),
+    "abort": ("abort", ["db_migration_mode"]),
+}
+
+
+@pytest.mark.parametrize("step", sorted(ONLINE))
+def test_the_online_migration_has_a_template_per_step_with_its_mode_fixed(invocations, step):
+    templates = {p["name"]: p for p in _by_module(invocations)["awx.awx.job_template"]}
+    mode, questions = ONLINE[step]
+    template = templates[PREFIX + "migrate online " + step]
+    assert template["playbook"] == "playbooks/migrate_database.yml"
+    # Same inventory and credentials as the offline migrate template: the play runs on the inventory's migration
+    # host (migration_hosts), where the follower lives on after the job.
+    assert template["inventory"] == templates[PREFIX + "migrate"]["inventory"] == "life-world-os-production"
+    assert template["credentials"] == templates[PREFIX + "migrate"]["credentials"]
+    assert template["extra_vars"] == {"db_migration_strategy": "online", "db_migration_mode": mode}
+    assert template["survey_enabled"] is True
+    spec = template["survey_spec"]["spec"]
+    assert [q["variable"] for q in spec] == questions
+    # The mode question offers exactly what the template runs: the launch dialog says it, nothing else is choosable.
+    assert spec[0]["choices"] == [mode] and spec[0]["default"] == mode and spec[0]["required"] is True
+
+
+def test_the_online_waits_are_bounded_integers(invocations):
+    templates = {p["name"]: p for p in _by_module(invocations)["awx.awx.job_template"]}
+    for step in ("start", "cutover"):
+        (wait,) = [q for q in templates[PREFIX + "migrate online " + step]["survey_spec"]["spec"]
+                   if q["variable"] == "db_migration_follow_timeout"]
+        assert wait["type"] == "integer" and 0 < wait["min"] <= wait["default"] <= wait["max"], wait
 
 
 def test_surveys_of_deploy_and_cutover(invocations):

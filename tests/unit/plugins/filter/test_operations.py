@@ -47,6 +47,16 @@ def test_drift_report_reports_a_run_that_printed_no_json():
         ops.drift_report([{"item": "network", "rc": 4, "stdout": "ERROR! the playbook could not be found"}])
 
 
+def test_drift_report_fails_a_component_whose_run_matched_no_host():
+    # What ansible.posix.json prints for "skipping: no hosts matched": the play, no task, no host in the stats.
+    nothing = json.dumps({"plays": [{"play": {"name": "Network"}, "tasks": []}], "stats": {}})
+    report = ops.drift_report([{"item": "network", "rc": 0, "stdout": nothing}])
+    assert report["network"]["status"] == "failed"
+    assert report["network"]["failed"] == [
+        "checked nothing: the nested run matched no host (is this inventory's host in the aws group?)"]
+    assert ops.drift_report([{"item": "network", "rc": 0, "stdout": "{}"}])["network"]["status"] == "failed"
+
+
 def test_drift_report_fails_a_component_whose_run_crashed_without_a_failed_task():
     report = ops.drift_report([{"item": "edge", "rc": 1, "stdout": "{}", "stderr": "boom"}])
     assert report["edge"]["status"] == "failed" and "exited 1" in report["edge"]["failed"][0]

@@ -104,7 +104,39 @@ def _build(session):
     ecs.create_service(cluster=PREFIX, serviceName="backend", taskDefinition=PREFIX + "-backend", desiredCount=1,
                        launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {
                            "subnets": subnets, "securityGroups": [ids["ecs"]], "assignPublicIp": "DISABLED"}})
+    _trail(session, key["Arn"])
     return ids
+
+
+TRAIL = PREFIX + "-trail"
+TRAIL_BUCKET = PREFIX + "-cloudtrail-123456789012"
+
+
+def _trail(session, key_arn):
+    """The audit trail as roles/cloudtrail builds it: multi-region, log files validated, KMS-encrypted, copied to
+    CloudWatch Logs, logging, into a bucket that blocks public access and admits only this trail."""
+    s3, logs, iam = session.client("s3"), session.client("logs"), session.client("iam")
+    trail_arn = "arn:aws:cloudtrail:us-east-1:123456789012:trail/" + TRAIL
+    s3.create_bucket(Bucket=TRAIL_BUCKET)
+    s3.put_public_access_block(Bucket=TRAIL_BUCKET, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    only_this_trail = {"StringEquals": {"aws:SourceArn": trail_arn}}
+    s3.put_bucket_policy(Bucket=TRAIL_BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AclCheck", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:GetBucketAcl", "Resource": "arn:aws:s3:::" + TRAIL_BUCKET, "Condition": only_this_trail},
+        {"Sid": "Write", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": "arn:aws:s3:::%s/AWSLogs/*" % TRAIL_BUCKET,
+         "Condition": only_this_trail}]}))
+    logs.create_log_group(logGroupName="/aws/cloudtrail/" + PREFIX)
+    group_arn = logs.describe_log_groups(logGroupNamePrefix="/aws/cloudtrail/" + PREFIX)["logGroups"][0]["arn"]
+    role_arn = iam.create_role(RoleName=PREFIX + "-cloudtrail", AssumeRolePolicyDocument=json.dumps(
+        {"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                        "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]
+    cloudtrail = session.client("cloudtrail")
+    cloudtrail.create_trail(Name=TRAIL, S3BucketName=TRAIL_BUCKET, IsMultiRegionTrail=True,
+                            EnableLogFileValidation=True, KmsKeyId=key_arn, IncludeGlobalServiceEvents=True,
+                            CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=role_arn)
+    cloudtrail.start_logging(Name=TRAIL)
 
 
 @pytest.fixture
@@ -135,6 +167,7 @@ def test_environment_built_like_the_roles_passes_with_read_calls_only(aws, run_m
     assert result["checked"]["security_groups"] == 4 and result["checked"]["iam_roles"] == 4
     assert result["checked"]["task_definitions"] == 2 and result["checked"]["services"] == 1
     assert result["checked"]["secrets"] == 2 and result["checked"]["listeners"] == 2
+    assert result["checked"]["trails"] == 1
     assert calls and all(op.startswith(("Describe", "Get", "List")) for op in calls), sorted(set(calls))
 
 
@@ -163,6 +196,24 @@ def test_weaknesses_added_behind_its_back_are_named(aws, run_module):
     assert any(line.startswith("FINDING  /ecs/%s/backend | log group retention set" % PREFIX) for line in result["report"])
 
 
+def test_a_weakened_trail_is_named_check_by_check(aws, run_module):
+    """Logging stopped, one region only, no log-file validation, and the bucket's policy and public access block
+    gone: each is a finding of its own; nothing else is."""
+    _build(aws)
+    cloudtrail, s3 = aws.client("cloudtrail"), aws.client("s3")
+    cloudtrail.stop_logging(Name=TRAIL)
+    cloudtrail.update_trail(Name=TRAIL, IsMultiRegionTrail=False, EnableLogFileValidation=False)
+    s3.delete_bucket_policy(Bucket=TRAIL_BUCKET)
+    s3.delete_public_access_block(Bucket=TRAIL_BUCKET)
+
+    result = run_module(module, ARGS)
+
+    assert sorted(_pairs(result)) == sorted([
+        (TRAIL, "trail is multi-region"), (TRAIL, "trail log-file validation"), (TRAIL, "trail is logging"),
+        (TRAIL_BUCKET, "trail bucket blocks public access"), (TRAIL_BUCKET, "trail bucket policy")]), result["report"]
+    assert "FINDING  %s | trail is logging | logging is stopped | fix: rerun --tags audit (StartLogging)" % TRAIL in result["report"]
+
+
 def test_plan_minimums_hold_whatever_the_inventory_asks(aws, run_module):
     _build(aws)
     rds = aws.client("rds")
@@ -187,7 +238,8 @@ def test_empty_account_names_what_is_missing(aws, run_module):
     for expected in [(PREFIX + "-vpc", "VPC exists"), (PREFIX + "-ecs-task", "IAM role exists"),
                      (PREFIX + "-db", "database exists"), (PREFIX + "-alb", "load balancer exists"),
                      (PREFIX + "-backend", "task definition exists"), ("/ecs/%s/frontend" % PREFIX, "log group exists"),
-                     ("p/test/db-master", "secret exists"), ("alias/%s-secrets" % PREFIX, "KMS key exists")]:
+                     ("p/test/db-master", "secret exists"), ("alias/%s-secrets" % PREFIX, "KMS key exists"),
+                     (TRAIL, "audit trail exists")]:
         assert expected in pairs
 
 
