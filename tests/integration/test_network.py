@@ -139,9 +139,10 @@ BAD_INPUTS = [
     ({"vpc_cidr": "10.40.0.1/16"}, "vpc_cidr"),
     ({"vpc_private_subnet_cidrs": ["10.40.10.0/24", "10.99.11.0/24"]}, "vpc_private_subnet_cidrs[1]"),
     ({"vpc_isolated_subnet_cidrs": ["10.40.20.0/24", "10.40.10.0/25"]}, "vpc_isolated_subnet_cidrs[1]"),
-    ({"vpc_availability_zones": ["us-east-1a"], "vpc_public_subnet_cidrs": ["10.40.0.0/24"],
+    ({"vpc_availability_zone_ids": ["use1-az1"], "vpc_public_subnet_cidrs": ["10.40.0.0/24"],
       "vpc_private_subnet_cidrs": ["10.40.10.0/24"], "vpc_isolated_subnet_cidrs": ["10.40.20.0/24"]},
-     "vpc_availability_zones"),
+     "vpc_availability_zone_ids"),
+    ({"vpc_availability_zone_ids": [], "vpc_availability_zone_count": 3}, "vpc_availability_zone_count"),
     ({"vpc_nat_mode": "per_region"}, "vpc_nat_mode"),
     ({"vpc_flow_logs_retention_days": 13}, "vpc_flow_logs_retention_days"),
 ]
