@@ -22,9 +22,10 @@ def contract(project, environment, extra_tags=None):
         raise AnsibleFilterError(str(e))
 
 
-def contract_names(prefix, project=None, environment=None, secret_path=None):
-    """``<role>_name_prefix | contract_names``: the contract's names under a role's own prefix (and secret path)."""
-    return _contract.names(prefix, project, environment, secret_path)
+def contract_names(prefix, project=None, environment=None, secret_path=None, account=None):
+    """``<role>_name_prefix | contract_names``: the contract's names under a role's own prefix (and secret path);
+    ``contract_names(account=<id>)`` adds the names that carry the account id (S3 buckets)."""
+    return _contract.names(prefix, project, environment, secret_path, account)
 
 
 def aws_connection(settings):

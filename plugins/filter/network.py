@@ -69,7 +69,10 @@ def subnet_layout(zones, tiers, name_prefix):
 
 
 def subnets_by_tier(subnets, zones=None):
-    """Group ec2_vpc_subnet_info results by their Tier tag, each tier ordered by zone (inventory order first)."""
+    """Group ec2_vpc_subnet_info results by their Tier tag, each tier ordered by zone (inventory order first).
+
+    ``zones`` may hold zone IDs (use1-az1, the inventory's) or zone names (us-east-1a): a subnet is placed by
+    whichever of its two it matches."""
     order = {zone: index for index, zone in enumerate(zones or [])}
     grouped = {}
     for subnet in subnets:
@@ -77,11 +80,43 @@ def subnets_by_tier(subnets, zones=None):
         if not tier:
             continue
         grouped.setdefault(tier, []).append(
-            {"id": subnet["subnet_id"], "az": subnet["availability_zone"], "cidr": subnet["cidr_block"]}
+            {"id": subnet["subnet_id"], "az": subnet["availability_zone"], "cidr": subnet["cidr_block"],
+             "az_id": subnet.get("availability_zone_id", "")}
         )
     for members in grouped.values():
-        members.sort(key=lambda s: (order.get(s["az"], len(order)), s["az"]))
+        members.sort(key=lambda s: (min(order.get(s["az"], len(order)), order.get(s["az_id"], len(order))), s["az"]))
     return grouped
+
+
+def zone_plan(ids, count):
+    """What validation counts as the zones before any AWS call: the inventory's zone IDs, or ``count`` placeholders
+    when it asks for a number of zones instead."""
+    if ids:
+        return list(ids)
+    return ["zone-%d" % (index + 1) for index in range(int(count or 0))]
+
+
+def resolve_zone_ids(zones, ids, count=0):
+    """Map zone IDs to this account's zone names (aws_az_info's ``availability_zones``).
+
+    Zone names (us-east-1a) are shuffled per account, zone IDs (use1-az1) name the same physical zone in every
+    account, so the inventory names IDs. Without IDs, the first ``count`` available zones in zone-ID order. Returns
+    ``{'ids', 'names', 'missing', 'available'}``; ``missing`` lists the IDs this region does not offer (or not in
+    the ``available`` state) and ``available`` the IDs it does, for the error message.
+    """
+    usable = sorted(
+        (z for z in zones or [] if z.get("state", "available") == "available"
+         and z.get("zone_type", "availability-zone") == "availability-zone"),
+        key=lambda z: z["zone_id"],
+    )
+    by_id = {z["zone_id"]: z["zone_name"] for z in usable}
+    wanted = list(ids) if ids else [z["zone_id"] for z in usable][:int(count or 0)]
+    return {
+        "ids": wanted,
+        "names": [by_id[zone_id] for zone_id in wanted if zone_id in by_id],
+        "missing": [zone_id for zone_id in wanted if zone_id not in by_id],
+        "available": sorted(by_id),
+    }
 
 
 class FilterModule:
@@ -90,4 +125,6 @@ class FilterModule:
             "network_problems": network_problems,
             "subnet_layout": subnet_layout,
             "subnets_by_tier": subnets_by_tier,
+            "zone_plan": zone_plan,
+            "resolve_zone_ids": resolve_zone_ids,
         }

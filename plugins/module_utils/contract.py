@@ -7,8 +7,9 @@ Roles find each other's resources by these names (never by facts from an earlier
 its own. The filter plugin lifeworld.production.contract hands the same table to roles and playbooks, the
 hardening module and scripts import it, and docs/CONTRACTS.md is checked against it (tests/unit/test_contract.py).
 
-A name is a pattern over four fields: ``{prefix}`` (``<project>-<environment>``, lifeworld_name_prefix),
-``{project}``, ``{environment}`` and ``{secret_path}`` (``<project>/<environment>``). Plain Python, no Ansible
+A name is a pattern over five fields: ``{prefix}`` (``<project>-<environment>``, lifeworld_name_prefix),
+``{project}``, ``{environment}``, ``{secret_path}`` (``<project>/<environment>``) and ``{account}`` (the AWS account
+id, for the globally unique S3 bucket names; only filled when the caller passes it). Plain Python, no Ansible
 import: scripts and tests use it as is.
 """
 
@@ -55,6 +56,9 @@ NAMES = (
     ("tg_frontend", "edge", "target group of the frontend (32-character limit)", "{prefix}-fe"),
     ("waf_web_acl", "edge", "WAF web ACL", "{prefix}-web-acl"),
     ("waf_ip_set", "edge", "WAF IP set", "{prefix}-ip-set"),
+    ("waf_log_group", "edge", "WAF log group (AWS requires the aws-waf-logs- prefix)", "aws-waf-logs-{prefix}"),
+    ("alb_access_logs", "edge", "S3 bucket of the ALB access logs (bucket names are global: the account id)",
+     "{prefix}-{account}-alb-logs"),
     ("client_vpn", "edge", "Client VPN endpoint", "{prefix}-vpn"),
     ("client_vpn_log_group", "edge", "Client VPN connection-log group", "/aws/client-vpn/{prefix}"),
     ("ecs_cluster", "compute", "ECS cluster", "{prefix}"),
@@ -63,7 +67,7 @@ NAMES = (
     ("service_namespace", "compute", "Cloud Map private DNS namespace", "{environment}.{project}.internal"),
 )
 
-FIELDS = ("prefix", "project", "environment", "secret_path")
+FIELDS = ("prefix", "project", "environment", "secret_path", "account")
 
 # Short names of the three secrets under secret_path, as the ECS role's secret references spell them.
 SECRETS = ("jwt-secret", "db-master", "api-keys")
@@ -77,7 +81,7 @@ def name_prefix(project, environment):
     return "%s-%s" % (project, environment)
 
 
-def names(prefix, project=None, environment=None, secret_path=None):
+def names(prefix, project=None, environment=None, secret_path=None, account=None):
     """Every name of the contract, by key. Without project/environment only the prefix-based names are filled.
 
     A role may run with its own name prefix (``<role>_name_prefix``) or secret path (``secrets_path``), so those
@@ -85,7 +89,8 @@ def names(prefix, project=None, environment=None, secret_path=None):
     """
     if not secret_path and project and environment:
         secret_path = "%s/%s" % (project, environment)
-    fields = {"prefix": prefix, "project": project, "environment": environment, "secret_path": secret_path}
+    fields = {"prefix": prefix, "project": project, "environment": environment, "secret_path": secret_path,
+              "account": account}
     table = {}
     for key, _component, _what, pattern in NAMES:
         if all(fields[f] for f in FIELDS if "{%s}" % f in pattern):

@@ -51,3 +51,23 @@ def associate_web_acl(client, web_acl_arn: str, resource_arn: str) -> None:
 def disassociate_web_acl(client, resource_arn: str) -> bool:
     client.disassociate_web_acl(ResourceArn=resource_arn)
     return True
+
+
+@WAFv2ErrorHandler.list_error_handler("get the logging configuration of the web ACL")
+@aws_retry(["WAFUnavailableEntityException"])
+def get_logging_configuration(client, web_acl_arn: str) -> Optional[Dict[str, Any]]:
+    """The web ACL's logging configuration; None when it has none (WAFNonexistentItemException)."""
+    return client.get_logging_configuration(ResourceArn=web_acl_arn)["LoggingConfiguration"]
+
+
+@WAFv2ErrorHandler.common_error_handler("put the logging configuration of the web ACL")
+@aws_retry(RETRY_CODES)
+def put_logging_configuration(client, configuration: Dict[str, Any]) -> Dict[str, Any]:
+    return client.put_logging_configuration(LoggingConfiguration=configuration)["LoggingConfiguration"]
+
+
+@WAFv2ErrorHandler.deletion_error_handler("delete the logging configuration of the web ACL")
+@aws_retry(["WAFUnavailableEntityException"])
+def delete_logging_configuration(client, web_acl_arn: str) -> bool:
+    client.delete_logging_configuration(ResourceArn=web_acl_arn)
+    return True

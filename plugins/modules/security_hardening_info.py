@@ -25,6 +25,9 @@ description:
   - "ALB: the HTTP listener only redirects to HTTPS (default action and rules); HTTPS listeners use a policy
     without SSLv3, TLS 1.0 or TLS 1.1 (read with DescribeSSLPolicies); invalid header fields dropped; deletion
     protection when O(alb_deletion_protection)."
+  - "Edge logging: the ALB's access logs on (O(alb_access_logs)), to a bucket encrypted with SSE-S3 (ELB delivers
+    nothing to an SSE-KMS bucket) that blocks public access; a web ACL O(waf_web_acl_name) that exists (it must when
+    O(waf_expected)) logs to an C(aws-waf-logs-) destination with O(waf_redacted_headers) redacted."
   - "ECS: the latest ACTIVE revision of each of O(ecs_task_families) and the revisions the services of
     O(ecs_cluster) run: no credential-looking variable or value in plain C(environment), containers not
     privileged, non-root, read-only root filesystem, awslogs logging; services assign no public IP."
@@ -121,6 +124,22 @@ options:
     description: Whether the ALB must have deletion protection on.
     type: bool
     default: true
+  alb_access_logs:
+    description: Whether the ALB must deliver access logs (the plan's default; off only for a caller that says so).
+    type: bool
+    default: true
+  waf_web_acl_name:
+    description: The regional web ACL. Defaults to C(<prefix>-web-acl).
+    type: str
+  waf_expected:
+    description: Whether the web ACL must exist (the inventory's C(waf_enabled)). One that exists is checked either way.
+    type: bool
+    default: false
+  waf_redacted_headers:
+    description: Request headers the web ACL's logs must redact.
+    type: list
+    elements: str
+    default: [authorization, cookie]
   ecs_cluster:
     description: The ECS cluster. Defaults to C(<prefix>).
     type: str
@@ -131,7 +150,7 @@ options:
   log_group_prefixes:
     description:
       - Name prefixes of the environment's log groups. Defaults to C(/ecs/<prefix>/), C(/aws/rds/instance/<rds_instance>/),
-        C(<prefix>-vpc-flow-logs) and C(/aws/client-vpn/<prefix>).
+        C(<prefix>-vpc-flow-logs), C(/aws/client-vpn/<prefix>) and C(aws-waf-logs-<prefix>).
     type: list
     elements: str
   log_group_names:
@@ -163,7 +182,7 @@ notes:
     elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
     logs:DescribeLogGroups, secretsmanager:DescribeSecret (never GetSecretValue), kms:DescribeKey,
     kms:GetKeyRotationStatus, cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, s3:GetBucketPublicAccessBlock,
-    s3:GetBucketPolicy."
+    s3:GetBucketPolicy, s3:GetEncryptionConfiguration, wafv2:ListWebACLs, wafv2:GetLoggingConfiguration."
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -237,6 +256,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.lifeworld.production.plugins.module_utils import contract
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening_describe as describe
+from ansible_collections.lifeworld.production.plugins.module_utils import hardening_logging
 from ansible_collections.lifeworld.production.plugins.module_utils.hardening_describe import AnsibleHardeningError
 
 
@@ -255,11 +275,12 @@ def _defaults(params):
         "log_group_names": [names["log_group_backend"], names["log_group_frontend"]],
         "kms_aliases": [names[k] for k in ("kms_rds", "kms_secrets", "kms_logs")],
         "trail_name": names["trail"],
+        "waf_web_acl_name": names["waf_web_acl"],
     }
     settings = {key: params[key] if params.get(key) is not None else value for key, value in derived.items()}
     settings["log_group_prefixes"] = params["log_group_prefixes"] or [
         names["log_group_backend"].rsplit("/", 1)[0] + "/", "/aws/rds/instance/%s/" % settings["rds_instance"],
-        names["flow_logs"], names["client_vpn_log_group"]]
+        names["flow_logs"], names["client_vpn_log_group"], names["waf_log_group"]]
     return dict(params, **settings)
 
 
@@ -375,7 +396,25 @@ def _cloudtrail(module, p, checked):
                                       describe.bucket_policy(s3, bucket) if bucket else None)
 
 
-CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys, _cloudtrail)
+def _edge_logging(module, p, checked):
+    elbv2, s3, wafv2 = module.client("elbv2"), module.client("s3"), module.client("wafv2")
+    out = []
+    balancer = describe.load_balancer(elbv2, p["load_balancer_name"])
+    if balancer:  # a missing one is _load_balancer's finding
+        attributes = describe.load_balancer_attributes(elbv2, balancer["LoadBalancerArn"])
+        bucket = attributes.get("access_logs.s3.bucket")
+        encryption = hardening_logging.bucket_encryption(s3, bucket) if bucket else None
+        public_access = hardening_logging.bucket_public_access(s3, bucket) if bucket else None
+        out += hardening_logging.check_alb_access_logs(p["load_balancer_name"], attributes, encryption, public_access,
+                                                       p["alb_access_logs"])
+    acl = hardening_logging.web_acl(wafv2, p["waf_web_acl_name"])
+    logging = hardening_logging.waf_logging(wafv2, acl["ARN"]) if acl else None
+    checked["web_acls"] = 1 if acl else 0
+    return out + hardening_logging.check_waf_logging(p["waf_web_acl_name"], acl, logging, p["waf_expected"],
+                                                     p["waf_redacted_headers"])
+
+
+CHECKS = (_network, _iam, _rds, _load_balancer, _ecs, _log_groups, _secrets_and_keys, _cloudtrail, _edge_logging)
 
 
 def main():
@@ -397,6 +436,10 @@ def main():
         rds_log_exports=dict(type="list", elements="str", default=[]),
         load_balancer_name=dict(type="str"),
         alb_deletion_protection=dict(type="bool", default=True),
+        alb_access_logs=dict(type="bool", default=True),
+        waf_web_acl_name=dict(type="str"),
+        waf_expected=dict(type="bool", default=False),
+        waf_redacted_headers=dict(type="list", elements="str", default=["authorization", "cookie"], no_log=False),
         ecs_cluster=dict(type="str"),
         ecs_task_families=dict(type="list", elements="str"),
         log_group_prefixes=dict(type="list", elements="str"),

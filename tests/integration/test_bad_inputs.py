@@ -18,7 +18,7 @@ CATALOGUE = [
     ("network", {"vpc_cidr": "10.40.0.1/16"}, "vpc_cidr"),
     ("network", {"vpc_public_subnet_cidrs": ["10.40.0.0/24", "10.41.1.0/24"]}, "vpc_public_subnet_cidrs[1]"),
     ("network", {"vpc_isolated_subnet_cidrs": ["10.40.20.0/24", "10.40.0.0/25"]}, "vpc_isolated_subnet_cidrs[1]"),
-    ("network", {"vpc_availability_zones": ["us-east-1a", "us-east-1a"]}, "vpc_availability_zones"),
+    ("network", {"vpc_availability_zone_ids": ["use1-az1", "use1-az1"]}, "vpc_availability_zone_ids"),
     ("network", {"vpc_nat_mode": "per_region"}, "vpc_nat_mode"),
     ("network", {"vpc_flow_logs_traffic_type": "SOME"}, "vpc_flow_logs_traffic_type"),
     ("security", {"security_groups_allowed_cidrs": ["0.0.0.0/0"]}, "security_groups_allowed_cidrs"),

@@ -5,6 +5,9 @@ Client VPN is not exercised here: the emulator lacks its API (the local inventor
 its module is covered by Stubber tests under tests/unit.
 """
 
+import fnmatch
+import json
+
 import pytest
 
 from .harness import api_calls_seen, run_playbook
@@ -23,6 +26,8 @@ def _edge_resources(emulator):
         "target_groups": emulator.client("elbv2").describe_target_groups()["TargetGroups"],
         "ip_sets": emulator.client("wafv2").list_ip_sets(Scope="REGIONAL")["IPSets"],
         "web_acls": emulator.client("wafv2").list_web_acls(Scope="REGIONAL")["WebACLs"],
+        "buckets": [b for b in emulator.client("s3").list_buckets().get("Buckets", []) if b["Name"].endswith("-alb-logs")],
+        "waf_log_groups": emulator.client("logs").describe_log_groups(logGroupNamePrefix="aws-waf-logs-")["logGroups"],
     }
 
 
@@ -160,6 +165,48 @@ def test_waf_protects_the_load_balancer_with_rate_limit_ip_set_and_sqli_rules(em
     assert statements["rate-limit-per-ip"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
     assert statements["ip-set"]["IPSetReferenceStatement"]["ARN"].split("/")[-2] == PREFIX + "-ip-set"
     assert statements["aws-managed-sqli"]["ManagedRuleGroupStatement"]["Name"] == "AWSManagedRulesSQLiRuleSet"
+
+
+def test_alb_access_logs_go_to_a_private_sse_s3_bucket_only_elb_may_write_to(emulator, edge):
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    bucket = "%s-%s-alb-logs" % (PREFIX, account)
+    elbv2, s3 = emulator.client("elbv2"), emulator.client("s3")
+    attributes = {a["Key"]: a["Value"] for a in elbv2.describe_load_balancer_attributes(
+        LoadBalancerArn=edge["alb"]["LoadBalancerArn"])["Attributes"]}
+    assert (attributes["access_logs.s3.enabled"], attributes["access_logs.s3.bucket"],
+            attributes["access_logs.s3.prefix"]) == ("true", bucket, "alb")
+    # SSE-S3: ELB access-log delivery does not support SSE-KMS buckets.
+    [rule] = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+    policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+    writers = {json.dumps(s["Principal"], sort_keys=True): s for s in policy["Statement"] if s["Effect"] == "Allow"}
+    # us-east-1 predates August 2022: its regional ELB account (AWS's documented 127311923021) and the service principal.
+    assert set(writers) == {json.dumps({"AWS": "arn:aws:iam::127311923021:root"}),
+                            json.dumps({"Service": "logdelivery.elasticloadbalancing.amazonaws.com"})}
+    assert all(s["Action"] == "s3:PutObject" and s["Resource"] == "arn:aws:s3:::%s/alb/AWSLogs/%s/*" % (bucket, account)
+               for s in writers.values())
+    [expiry] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    assert expiry["Expiration"]["Days"] == 365 and expiry["Status"] == "Enabled"
+
+
+def test_waf_logs_to_an_encrypted_aws_waf_logs_group_with_credentials_redacted(emulator, edge):
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    group = "aws-waf-logs-" + PREFIX
+    wafv2, logs, kms = emulator.client("wafv2"), emulator.client("logs"), emulator.client("kms")
+    acl = wafv2.get_web_acl_for_resource(ResourceArn=edge["alb"]["LoadBalancerArn"])["WebACL"]
+    configuration = wafv2.get_logging_configuration(ResourceArn=acl["ARN"])["LoggingConfiguration"]
+    group_arn = "arn:aws:logs:us-east-1:%s:log-group:%s" % (account, group)
+    assert configuration["LogDestinationConfigs"] == [group_arn]
+    assert sorted(f["SingleHeader"]["Name"] for f in configuration["RedactedFields"]) == ["authorization", "cookie"]
+    [described] = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    logs_key = kms.describe_key(KeyId="alias/%s-logs" % PREFIX)["KeyMetadata"]
+    assert described["kmsKeyId"] == logs_key["Arn"] and described["retentionInDays"] == 90
+    # The key policy must let CloudWatch Logs use the key for this group (AWS refuses the group otherwise).
+    policy = json.loads(kms.get_key_policy(KeyId=logs_key["KeyId"], PolicyName="default")["Policy"])
+    [logs_use] = [s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsEncryptsOurLogGroups"]
+    patterns = logs_use["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    assert any(fnmatch.fnmatchcase(group_arn, pattern) for pattern in patterns), patterns
 
 
 BAD_INPUTS = [

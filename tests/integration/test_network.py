@@ -134,14 +134,25 @@ def test_flow_logs_active_to_a_log_group_with_retention(emulator, network):
     assert all(r.endswith(":log-group:%s:*" % flow[0]["LogGroupName"]) for r in resources), resources
 
 
+def test_subnets_are_in_the_inventorys_zone_ids(emulator, network):
+    """inventories/local names zone IDs; the emulator's own names for them are whatever it pairs them with."""
+    ec2 = emulator.client("ec2")
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [network["vpc"]["VpcId"]]}])["Subnets"]
+    names = {z["ZoneId"]: z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]}
+    assert len(subnets) == 6
+    assert {s["AvailabilityZoneId"] for s in subnets} == {"use1-az1", "use1-az2"}
+    assert all(names[s["AvailabilityZoneId"]] == s["AvailabilityZone"] for s in subnets)
+
+
 BAD_INPUTS = [
     ({"vpc_cidr": "10.40.0.0/33"}, "vpc_cidr"),
     ({"vpc_cidr": "10.40.0.1/16"}, "vpc_cidr"),
     ({"vpc_private_subnet_cidrs": ["10.40.10.0/24", "10.99.11.0/24"]}, "vpc_private_subnet_cidrs[1]"),
     ({"vpc_isolated_subnet_cidrs": ["10.40.20.0/24", "10.40.10.0/25"]}, "vpc_isolated_subnet_cidrs[1]"),
-    ({"vpc_availability_zones": ["us-east-1a"], "vpc_public_subnet_cidrs": ["10.40.0.0/24"],
+    ({"vpc_availability_zone_ids": ["use1-az1"], "vpc_public_subnet_cidrs": ["10.40.0.0/24"],
       "vpc_private_subnet_cidrs": ["10.40.10.0/24"], "vpc_isolated_subnet_cidrs": ["10.40.20.0/24"]},
-     "vpc_availability_zones"),
+     "vpc_availability_zone_ids"),
+    ({"vpc_availability_zone_ids": [], "vpc_availability_zone_count": 3}, "vpc_availability_zone_count"),
     ({"vpc_nat_mode": "per_region"}, "vpc_nat_mode"),
     ({"vpc_flow_logs_retention_days": 13}, "vpc_flow_logs_retention_days"),
 ]
@@ -156,3 +167,17 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
     assert _our_vpcs(emulator.client("ec2")) == []
+
+
+def test_an_unknown_zone_id_stops_before_anything_is_created_naming_the_regions_ids(emulator, playbook):
+    emulator.reset()
+    ec2 = emulator.client("ec2")
+    offered = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"])
+    run = playbook(tags="network", extra_vars={"vpc_availability_zone_ids": ["use1-az1", "use1-az9"]})
+    output = run.stdout + run.stderr
+    assert run.rc != 0
+    assert "vpc_availability_zone_ids: use1-az9 not available in us-east-1" in output, run.tail()
+    assert "this region offers " + ", ".join(offered) in output, run.tail()
+    assert _our_vpcs(ec2) == []
+    assert emulator.client("logs").describe_log_groups()["logGroups"] == []
+    assert emulator.client("iam").list_roles()["Roles"] == []

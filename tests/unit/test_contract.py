@@ -71,6 +71,7 @@ def test_contracts_doc_lists_every_name_of_the_contract():
     doc = (REPO / "docs" / "CONTRACTS.md").read_text()
     shown = {pattern.replace("{prefix}", "<prefix>").replace("{project}", "<project>")
              .replace("{environment}", "<environment>").replace("{secret_path}", "<project>/<environment>")
+             .replace("{account}", "<account>")
              for _key, _component, _what, pattern in contract.NAMES}
     missing = sorted(name for name in shown if "`%s" % name not in doc)
     assert missing == []

@@ -54,7 +54,7 @@ def test_staging_is_the_production_shape_at_a_smaller_size():
     staging, production = _vars("inventories/staging"), _vars("inventories/production")
     assert staging["lifeworld_environment"] == "staging" and staging["lifeworld_project"] == production["lifeworld_project"]
     assert staging["vpc_cidr"] != production["vpc_cidr"]
-    assert len(staging["vpc_availability_zones"]) >= 2, "still multi-AZ for the ALB and the ECS services"
+    assert len(staging["vpc_availability_zone_ids"]) >= 2, "still multi-AZ for the ALB and the ECS services"
     assert staging["ecs_max_tasks"] < production["ecs_max_tasks"]
     assert staging["ecs_backend_cpu"] <= production["ecs_backend_cpu"]
     assert staging["rds_allocated_storage_gb"] < production["rds_allocated_storage_gb"]

@@ -101,7 +101,7 @@ def test_an_unpriced_instance_class_is_named(inventory_copy):
 
 
 def test_estimate_function_follows_settings_without_an_inventory():
-    settings = {"vpc_availability_zones": ["a", "b"], "vpc_nat_mode": "single", "ecs_backend_cpu": 512,
+    settings = {"vpc_availability_zone_ids": ["use1-az1", "use1-az2"], "vpc_nat_mode": "single", "ecs_backend_cpu": 512,
                 "ecs_backend_memory": 1024, "ecs_frontend_cpu": 256, "ecs_frontend_memory": 512, "ecs_desired_count": 2,
                 "ecs_min_tasks": 2, "ecs_max_tasks": 10, "rds_instance_class": "db.t3.medium", "rds_multi_az": True,
                 "rds_allocated_storage_gb": 50}

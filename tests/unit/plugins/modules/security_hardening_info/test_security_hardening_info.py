@@ -14,6 +14,8 @@ PREFIX = "p-test"
 SECRETS = ["p/test/jwt-secret", "p/test/db-master"]
 ARGS = {"name_prefix": PREFIX, "alb_allowed_cidrs": ["203.0.113.0/24"], "migration_cidrs": ["192.0.2.10/32"],
         "rds_log_exports": ["postgresql"], "secret_names": SECRETS, "kms_aliases": ["alias/%s-secrets" % PREFIX]}
+BUCKET = PREFIX + "-123456789012-alb-logs"
+WAF_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-" + PREFIX
 TRUST = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
                                    "Action": "sts:AssumeRole"}]})
 
@@ -86,6 +88,8 @@ def _build(session):
                           Certificates=[{"CertificateArn": certificate}],
                           DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}])
 
+    _edge_logging(session, lb)
+
     logs = session.client("logs")
     for name in ("backend", "frontend"):
         group = "/ecs/%s/%s" % (PREFIX, name)
@@ -137,6 +141,24 @@ def _trail(session, key_arn):
                             EnableLogFileValidation=True, KmsKeyId=key_arn, IncludeGlobalServiceEvents=True,
                             CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=role_arn)
     cloudtrail.start_logging(Name=TRAIL)
+def _edge_logging(session, lb):
+    """Access logs to an SSE-S3, private bucket; a web ACL logging to aws-waf-logs-<prefix> with secrets redacted."""
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(Bucket=BUCKET, PublicAccessBlockConfiguration={
+        "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    session.client("elbv2").modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": BUCKET},
+        {"Key": "access_logs.s3.prefix", "Value": "alb"}])
+    wafv2 = session.client("wafv2")
+    acl = wafv2.create_web_acl(Name=PREFIX + "-web-acl", Scope="REGIONAL", DefaultAction={"Allow": {}},
+                               VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True,
+                                                 "MetricName": "acl"})["Summary"]["ARN"]
+    wafv2.put_logging_configuration(LoggingConfiguration={
+        "ResourceArn": acl, "LogDestinationConfigs": [WAF_GROUP],
+        "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}, {"SingleHeader": {"Name": "cookie"}}]})
 
 
 @pytest.fixture
@@ -168,6 +190,7 @@ def test_environment_built_like_the_roles_passes_with_read_calls_only(aws, run_m
     assert result["checked"]["task_definitions"] == 2 and result["checked"]["services"] == 1
     assert result["checked"]["secrets"] == 2 and result["checked"]["listeners"] == 2
     assert result["checked"]["trails"] == 1
+    assert result["checked"]["web_acls"] == 1
     assert calls and all(op.startswith(("Describe", "Get", "List")) for op in calls), sorted(set(calls))
 
 
@@ -212,6 +235,36 @@ def test_a_weakened_trail_is_named_check_by_check(aws, run_module):
         (TRAIL, "trail is multi-region"), (TRAIL, "trail log-file validation"), (TRAIL, "trail is logging"),
         (TRAIL_BUCKET, "trail bucket blocks public access"), (TRAIL_BUCKET, "trail bucket policy")]), result["report"]
     assert "FINDING  %s | trail is logging | logging is stopped | fix: rerun --tags audit (StartLogging)" % TRAIL in result["report"]
+def test_access_logs_off_or_to_an_sse_kms_bucket_and_waf_logging_off_are_named(aws, run_module):
+    _build(aws)
+    elbv2 = aws.client("elbv2")
+    lb = elbv2.describe_load_balancers(Names=[PREFIX + "-alb"])["LoadBalancers"][0]["LoadBalancerArn"]
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[{"Key": "access_logs.s3.enabled", "Value": "false"}])
+    wafv2 = aws.client("wafv2")
+    acl = wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"][0]["ARN"]
+    wafv2.delete_logging_configuration(ResourceArn=acl)
+
+    assert sorted(_pairs(run_module(module, ARGS))) == [
+        (PREFIX + "-alb", "ALB access logs on"), (PREFIX + "-web-acl", "WAF logging on")]
+
+    # Logging back on, but to a bucket ELB cannot deliver to (SSE-KMS) and without the cookie redacted.
+    elbv2.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[{"Key": "access_logs.s3.enabled", "Value": "true"}])
+    aws.client("s3").put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+    wafv2.put_logging_configuration(LoggingConfiguration={"ResourceArn": acl, "LogDestinationConfigs": [WAF_GROUP],
+                                                          "RedactedFields": [{"SingleHeader": {"Name": "authorization"}}]})
+    result = run_module(module, ARGS)
+    assert sorted(_pairs(result)) == [(BUCKET, "access-log bucket encrypted"), (PREFIX + "-web-acl", "WAF logs redact credentials")]
+    assert any("cookie" in f["detail"] for f in result["findings"])
+
+
+def test_a_missing_web_acl_is_a_finding_only_where_the_inventory_builds_one(aws, run_module):
+    _build(aws)
+    wafv2 = aws.client("wafv2")
+    summary = wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"][0]
+    wafv2.delete_web_acl(Name=summary["Name"], Scope="REGIONAL", Id=summary["Id"], LockToken=summary["LockToken"])
+    assert run_module(module, ARGS)["findings"] == []
+    assert _pairs(run_module(module, dict(ARGS, waf_expected=True))) == [(PREFIX + "-web-acl", "web ACL exists")]
 
 
 def test_plan_minimums_hold_whatever_the_inventory_asks(aws, run_module):
