@@ -13,7 +13,8 @@ from .harness import SITE_GROUP, run_playbook
 from .test_operations import PREFIX
 
 pytestmark = pytest.mark.xdist_group(SITE_GROUP)
-# It weakens the shared build: it runs after the other modules of the group (tests/conftest.py).
+# It weakens the shared build and puts it back afterwards (_restore), so test_teardown, which runs after it, needs no
+# second whole-site build (about four minutes); it still runs after the modules that only read (tests/conftest.py).
 SPOILS_SHARED_SITE = True
 
 PLAYBOOK = "playbooks/hardening.yml"
@@ -21,10 +22,9 @@ PLAYBOOK = "playbooks/hardening.yml"
 
 @pytest.fixture(scope="module")
 def built(emulator, site):
-    """The whole environment (the site build the `site` group shares); weakened here, so spoiled for the next."""
+    """The whole environment (the site build the `site` group shares); weakened here and put back (_restore)."""
     site.build()
-    yield emulator
-    site.spoil()
+    return emulator
 
 
 def _hardening(emulator, **kwargs):
@@ -51,6 +51,8 @@ def clean(built):
 def _weaken(emulator):
     """Four weaknesses, each made the way someone with console access would; returns the names to look for."""
     ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
+    current_retention = logs.describe_log_groups(
+        logGroupNamePrefix="/ecs/%s/backend" % PREFIX)["logGroups"][0]["retentionInDays"]
     rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
@@ -63,7 +65,8 @@ def _weaken(emulator):
     keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "requiresCompatibilities", "cpu", "memory")
     revision = ecs.register_task_definition(containerDefinitions=containers,
                                             **{k: current[k] for k in keep if current.get(k)})["taskDefinition"]
-    return {
+    undo = {"rds_group": rds_group["GroupId"], "retention": current_retention, "revision": revision["taskDefinitionArn"]}
+    return undo, {
         "rds": "FINDING  %s-rds (%s) | no ingress from the internet | admits 0.0.0.0/0 on tcp/5432"
                % (PREFIX, rds_group["GroupId"]),
         "iam_actions": "FINDING  %s-ecs-task:break-glass[0] | IAM names its actions | allows *" % PREFIX,
@@ -74,11 +77,29 @@ def _weaken(emulator):
     }
 
 
+def _restore(emulator, undo):
+    """The four weaknesses taken out again, so the shared build is the one site.yml made (test_teardown reads it)."""
+    emulator.client("ec2").revoke_security_group_ingress(GroupId=undo["rds_group"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    emulator.client("iam").delete_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass")
+    emulator.client("logs").put_retention_policy(logGroupName="/ecs/%s/backend" % PREFIX,
+                                                 retentionInDays=undo["retention"])
+    emulator.client("ecs").deregister_task_definition(taskDefinition=undo["revision"])
+
+
 @pytest.fixture(scope="module")
-def weakened(clean, built):
-    expected = _weaken(built)
-    # Once failing (the default) and once report-only, in check mode: the check changes nothing either way.
-    return expected, _hardening(built), _hardening(built, check=True, extra_vars={"hardening_fail_on_findings": False})
+def weakened(clean, built, site):
+    undo, expected = _weaken(built)
+    try:
+        # Once failing (the default) and once report-only, in check mode: the check changes nothing either way.
+        yield expected, _hardening(built), _hardening(built, check=True,
+                                                      extra_vars={"hardening_fail_on_findings": False})
+    finally:
+        try:
+            _restore(built, undo)
+        except Exception:  # pylint: disable=broad-except
+            site.spoil()  # not put back: the next module gets a fresh build rather than a weakened one
+            raise
 
 
 def test_built_environment_has_no_findings(clean):
