@@ -7,11 +7,12 @@ STAMP := $(VENV)/.installed
 STATE ?= .local-stack
 PG_BIN := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
 
-.PHONY: help venv system-packages postgres stack-up stack-down demo test test-unit test-integration lint sanity test-migration test-resilience bench-migration clean
+.PHONY: help venv system-packages postgres stack-up stack-down demo test test-quick test-unit test-integration lint sanity test-migration test-resilience bench-migration clean
 
 help:
 	@echo "make demo   - set everything up, start the local stack, build site.yml against it, show the result"
 	@echo "make test   - every test layer: unit, integration (emulator + PostgreSQL), ansible-lint, ansible-test sanity"
+	@echo "make test-quick - the inner loop (under 3 minutes): unit, ansible-lint, ansible-test sanity, the network tier's converge"
 	@echo "make stack-up | stack-down | bench-migration | clean"
 
 $(STAMP): requirements.txt requirements-test.txt
@@ -57,6 +58,12 @@ demo: venv postgres stack-up
 
 test: venv postgres
 	$(PY) -m pytest
+
+# The inner loop: unit tests, ansible-lint, ansible-test sanity, ansible-doc and one real converge (the network tier
+# against the emulator: check mode on empty, converge, second run changed=0, check mode on converged). No PostgreSQL.
+QUICK := tests/unit tests/quality tests/integration/test_network.py
+test-quick: venv
+	$(PY) -m pytest $(QUICK)
 
 test-unit: venv
 	$(PY) -m pytest tests/unit

@@ -15,6 +15,39 @@ if _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
 
 
+# What each xdist group costs one worker, in seconds (durations measured on the 2-core CI machine; docs/testing.md).
+# pytest.ini hands the groups out in this order (--no-loadscope-reorder): longest first, so the long groups start at
+# once and the short ones fill the gaps at the end, instead of xdist's default order (most tests first), which left
+# `make demo` (5 tests, five minutes) for last on one worker while the other one idled. A group not listed here is
+# a short one (unit tests, quality's doc renders) and keeps its collection order after these.
+GROUP_SECONDS = {
+    "site": 800,
+    "integration.test_demo": 310,
+    "resilience-kill-2": 200,
+    "resilience-kill-1": 180,
+    "integration.test_installed": 135,
+    "integration.test_security": 130,
+    "integration.test_network": 120,
+    "resilience-faults": 110,
+    "integration.test_bad_inputs": 95,
+    "cutover": 80,
+    "quality-sanity": 75,
+    "integration.test_iam_policies": 65,
+    "integration.test_audit": 60,
+    "resilience-noop": 60,
+    "integration.test_observability": 55,
+    "integration.migration.test_online": 50,
+    "quality.test_quality": 50,
+    "integration.test_drift_vault": 30,
+    "integration.migration.test_migration": 25,
+}
+
+
+def _group(item):
+    marker = item.get_closest_marker("xdist_group")
+    return marker.kwargs.get("name", marker.args[0] if marker.args else "default")
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """pytest.ini distributes with --dist loadgroup: ungrouped tests would go one by one to any worker, but modules
@@ -23,6 +56,17 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-    # A module that leaves the shared site build changed (SPOILS_SHARED_SITE = True) runs after the modules that
-    # read it, so the build is made once (sort is stable: every other order is kept).
-    items.sort(key=lambda item: bool(getattr(item.module, "SPOILS_SHARED_SITE", False)))
+    first_seen = {}
+    for index, item in enumerate(items):
+        first_seen.setdefault(_group(item), index)
+    order = {id(item): index for index, item in enumerate(items)}
+
+    # Longest group first (GROUP_SECONDS); inside a group, a module that leaves the shared site build changed
+    # (SPOILS_SHARED_SITE = True) runs after the modules that read it, so the build is made once; every other
+    # order is kept.
+    def key(item):
+        group = _group(item)
+        return (-GROUP_SECONDS.get(group, 0), first_seen[group], bool(getattr(item.module, "SPOILS_SHARED_SITE", False)),
+                order[id(item)])
+
+    items.sort(key=key)

@@ -1,6 +1,11 @@
 # -*- coding: utf-8 -*-
 """The edge (Route 53, ACM, ALB, WAF), built by real ansible-playbook runs against the emulator, read back with boto3.
 
+The edge is read from the whole-site build the `site` group shares (tests/integration/conftest.py): building
+network, security and edge again in a module of its own cost about four minutes for what the shared build already
+holds. Check mode on an empty account runs on the scratch emulator; the edge's second run and check mode run on the
+shared build, with only the edge tag.
+
 Client VPN is not exercised here: the emulator lacks its API (the local inventory keeps access mode ip_restricted);
 its module is covered by Stubber tests under tests/unit.
 """
@@ -10,7 +15,9 @@ import json
 
 import pytest
 
-from .harness import api_calls_seen, run_playbook
+from .harness import SITE_GROUP, api_calls_seen, run_playbook
+
+pytestmark = pytest.mark.xdist_group(SITE_GROUP)
 
 PREFIX = "life-world-os-local"
 ZONE = "lifeworld.example.com"
@@ -32,12 +39,12 @@ def _edge_resources(emulator):
 
 
 @pytest.fixture(scope="module")
-def edge(emulator):
-    """Empty emulator → edge --check → network+security+edge → edge again → edge --check; every run kept."""
-    emulator.reset()
-    runs = {"check_empty": run_playbook(emulator, tags="edge", check=True)}
-    runs["after_check_empty"] = _edge_resources(emulator)
-    runs["first"] = run_playbook(emulator, tags="network,security,edge")
+def edge(emulator, scratch_emulator, site):
+    """Empty account → edge --check → every tier (the shared site build) → edge again → edge --check; every run kept."""
+    scratch_emulator.reset()
+    runs = {"check_empty": run_playbook(scratch_emulator, tags="edge", check=True)}
+    runs["after_check_empty"] = _edge_resources(scratch_emulator)
+    runs["first"] = site.build()
     runs["second"] = run_playbook(emulator, tags="edge")
     runs["check_converged"] = run_playbook(emulator, tags="edge", check=True, diff=True)
     elbv2 = emulator.client("elbv2")
@@ -229,9 +236,31 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
 
 
-def test_failover_routing_publishes_primary_with_health_check_and_secondary(emulator, edge, playbook):
+FAILOVER_ZONE = "failover.lifeworld.example.com"
+
+
+@pytest.fixture
+def failover_zone(emulator):
+    """The failover zone is not part of the environment: deleted again (its records, their health checks, the zone),
+    so the modules after this one on the shared build (export, hardening, teardown's census) see what site.yml made."""
+    yield FAILOVER_ZONE
+    route53 = emulator.client("route53")
+    for zone in route53.list_hosted_zones_by_name(DNSName=FAILOVER_ZONE)["HostedZones"]:
+        if zone["Name"].rstrip(".") != FAILOVER_ZONE:
+            continue
+        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        ours = [r for r in records if r["Type"] not in ("SOA", "NS")]
+        if ours:
+            route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={
+                "Changes": [{"Action": "DELETE", "ResourceRecordSet": r} for r in ours]})
+        for check in {r["HealthCheckId"] for r in ours if r.get("HealthCheckId")}:
+            route53.delete_health_check(HealthCheckId=check)
+        route53.delete_hosted_zone(Id=zone["Id"])
+
+
+def test_failover_routing_publishes_primary_with_health_check_and_secondary(emulator, edge, playbook, failover_zone):
     # A zone of its own: the emulator cannot switch an existing simple record to failover routing (see route53 README).
-    zone, record = "failover.lifeworld.example.com", "app.failover.lifeworld.example.com"
+    zone, record = failover_zone, "app." + failover_zone
     settings = {"route53_zone_name": zone, "route53_record_name": record, "route53_failover_enabled": True,
                 "route53_failover_secondary": {"dns_name": "s3-website-us-east-1.amazonaws.com",
                                                "hosted_zone_id": "Z3AQBSTGFYJSTF"},

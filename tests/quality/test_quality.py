@@ -57,6 +57,8 @@ def _prime_ansible_test_pip_bootstrap():
         shutil.copy(REPO / "tests" / "tools" / "ansible_test_get_pip.py", cached)
 
 
+# A group of its own (tests/conftest.py): sanity and ansible-lint are the two long tests here, and independent.
+@pytest.mark.xdist_group("quality-sanity")
 def test_ansible_test_sanity_has_no_errors(tmp_path):
     # ansible-test needs the tree laid out as ansible_collections/<ns>/<name>, with the collections we import
     # beside it.
