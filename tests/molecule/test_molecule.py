@@ -59,6 +59,8 @@ def test_scenario_passes_and_converges_once(scenario, record_property):
     proc = run_molecule(scenario)
     record_property("figure:molecule %s seconds" % scenario, round(time.monotonic() - started))
     output = proc.stdout + proc.stderr
+    if os.environ.get("LWO_MOLECULE_LOG_DIR"):  # keep each scenario's whole log, to read it during a long run
+        Path(os.environ["LWO_MOLECULE_LOG_DIR"], scenario + ".log").write_text(output)
     tail = "\n".join(line for line in output.splitlines() if "Found installed collection" not in line)[-6000:]
     assert proc.returncode == 0, tail
     results = {m["scenario"]: int(m["failed"]) for m in RESULT.finditer(output)}
