@@ -7,12 +7,13 @@ STAMP := $(VENV)/.installed
 STATE ?= .local-stack
 PG_BIN := $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin/initdb)))
 
-.PHONY: help venv system-packages postgres stack-up stack-down demo test test-quick test-unit test-integration lint sanity test-migration test-resilience bench-migration clean
+.PHONY: help venv system-packages postgres stack-up stack-down demo test test-unit test-integration lint sanity test-migration test-resilience bench-migration molecule test-quick clean
 
 help:
 	@echo "make demo   - set everything up, start the local stack, build site.yml against it, show the result"
 	@echo "make test   - every test layer: unit, integration (emulator + PostgreSQL), ansible-lint, ansible-test sanity"
-	@echo "make test-quick - the inner loop (under 3 minutes): unit, ansible-lint, ansible-test sanity, the network tier's converge"
+	@echo "make test-quick - the inner loop: unit, ansible-lint, ansible-test sanity, the network tier's converge"
+	@echo "make molecule - every molecule scenario (extensions/molecule), two side by side; one: molecule test -s vpc"
 	@echo "make stack-up | stack-down | bench-migration | clean"
 
 $(STAMP): requirements.txt requirements-test.txt
@@ -84,6 +85,12 @@ test-migration: venv postgres
 # one per pytest-xdist worker (slow: docs/reliability.md).
 test-resilience: venv
 	LWO_RESILIENCE_TAGS= $(PY) -m pytest -n 4 --dist loadgroup tests/integration/test_resilience.py
+
+# One molecule scenario per role (extensions/molecule), each on its own emulator: through pytest (tests/molecule), so
+# they run side by side (MOLECULE_JOBS, 2 by default) and each idempotence step is checked for changed=0.
+MOLECULE_JOBS ?= 2
+molecule: venv postgres
+	$(PY) -m pytest -p no:cacheprovider -n $(MOLECULE_JOBS) --dist loadgroup tests/molecule
 
 bench-migration: venv postgres
 	@scripts/bench_migration.sh
