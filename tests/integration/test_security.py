@@ -34,7 +34,8 @@ def _ours(emulator):
     roles = [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"] in ROLES]
     groups = [g["GroupName"] for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]
               if g["GroupName"].startswith(PREFIX)]
-    return {"aliases": aliases, "roles": roles, "groups": groups}
+    linked = sorted(r["Path"] for r in emulator.client("iam").list_roles(PathPrefix="/aws-service-role/")["Roles"])
+    return {"aliases": aliases, "roles": roles, "groups": groups, "service_linked": linked}
 
 
 def _groups(ec2):
@@ -75,12 +76,21 @@ def test_check_mode_on_empty_account_creates_nothing(security):
     run = security["check_empty"]
     assert run.rc == 0, run.tail()
     assert run.changed >= 2, "check mode should report the keys and roles it would create"
-    assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": []}
+    assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": [], "service_linked": []}
 
 
 def test_first_run_converges(security):
     assert security["first"].rc == 0, security["first"].tail()
     assert security["first"].changed > 0
+
+
+def test_service_linked_roles_exist_before_the_tiers_that_use_them(emulator, security):
+    # A fresh account's first ECS CreateCluster with capacity providers fails until AWSServiceRoleForECS exists.
+    assert _ours(emulator)["service_linked"] == [
+        "/aws-service-role/%s/" % service for service in (
+            "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+            "rds.amazonaws.com")
+    ]
 
 
 def test_second_run_reports_no_change(security):
