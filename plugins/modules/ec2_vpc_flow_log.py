@@ -18,6 +18,8 @@ description:
     replaced (deleted and created again, keeping its tags unless O(tags) says otherwise).
   - An attribute whose option is not set is left as it is.
   - Tags are updated in place.
+  - A delivery role that IAM has not propagated yet (InvalidParameter "Unable to assume given IAM role") is retried
+    for up to two minutes.
 author:
   - Life World OS platform team (!UNKNOWN)
 options:
@@ -228,6 +230,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import delete_flow_log
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import find_flow_logs
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import get_flow_log
+from ansible_collections.lifeworld.production.plugins.module_utils.iam import retry_while_propagating
 
 # Attributes AWS cannot modify: a set option that differs forces a replacement.
 IMMUTABLE_KEYS = ("traffic_type", "deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
@@ -347,7 +350,9 @@ def ensure_present(module: AnsibleAWSModule, client, existing: Optional[Dict[str
             create_params["ResourceIds"] = [params["resource_id"]]
             if after["tags"]:
                 create_params["TagSpecifications"] = boto3_tag_specifications(after["tags"], ["vpc-flow-log"])
-            flow_log_id = create_flow_log(client, **create_params)
+            # A delivery role created seconds ago is refused until IAM has propagated it ("InvalidParameter:
+            # Unable to assume given IAM role"). EMULATOR: moto checks no role; tests inject that answer.
+            flow_log_id = retry_while_propagating(create_flow_log, client, **create_params)
             after = normalize_flow_log(get_flow_log(client, flow_log_id))
     elif changed:
         # Only the tags differ: they are the one thing AWS lets us change in place.
