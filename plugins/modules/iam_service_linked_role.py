@@ -14,7 +14,7 @@ description:
     that already exists is left alone (found by its path C(/aws-service-role/<service>/), so no per-service name
     table is needed); a role created concurrently (InvalidInput "has been taken") counts as existing.
   - Services create these roles implicitly on first use, but asynchronously, and some then fail the very call that
-    created them (ECS C(CreateCluster) with capacity providers: "Unable to assume the service linked role").
+    created them (ECS C(CreateCluster) with capacity providers, "Unable to assume the service linked role").
     Creating them first, before the build uses them, removes that race.
   - In check mode nothing is created; the diff lists the roles that would be.
   - Deleting a service-linked role is left out on purpose (a service refuses it while resources use the role).
