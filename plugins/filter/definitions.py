@@ -155,6 +155,8 @@ def security_group_permissions(rules):
         cidrs += rule.get("cidr_ipv6") if isinstance(rule.get("cidr_ipv6"), list) else [rule["cidr_ipv6"]] if rule.get("cidr_ipv6") else []
         groups = rule.get("group_id") or []
         groups = [groups] if isinstance(groups, str) else list(groups)
+        prefix_lists = rule.get("ip_prefix") or []
+        prefix_lists = [prefix_lists] if isinstance(prefix_lists, str) else list(prefix_lists)
         for port in ports:
             low, high = _port_range(port)
             entry = merged.setdefault((proto, low, high), {"IpRanges": [], "Ipv6Ranges": [], "UserIdGroupPairs": []})
@@ -163,11 +165,17 @@ def security_group_permissions(rules):
                 entry[kind].append({key: cidr, "Description": rule.get("rule_desc", "")})
             for group in groups:
                 entry["UserIdGroupPairs"].append({"GroupId": group, "Description": rule.get("rule_desc", "")})
+            for prefix_list in prefix_lists:
+                entry.setdefault("PrefixListIds", []).append({"PrefixListId": prefix_list,
+                                                              "Description": rule.get("rule_desc", "")})
     permissions = []
     for (proto, low, high), entry in sorted(merged.items()):
         permission = {"IpProtocol": proto, "FromPort": low, "ToPort": high}
         for kind, key in (("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6"), ("UserIdGroupPairs", "GroupId")):
             permission[kind] = sorted(entry[kind], key=lambda item, key=key: (item[key], item["Description"]))
+        # Only where a rule has one (the Route 53 health checkers' list), so other exports read as before.
+        if entry.get("PrefixListIds"):
+            permission["PrefixListIds"] = sorted(entry["PrefixListIds"], key=lambda item: item["PrefixListId"])
         permissions.append(permission)
     return permissions
 

@@ -33,6 +33,7 @@ NAMES = (
     ("sg_alb", "security", "security group of the ALB (tag Name)", "{prefix}-alb"),
     ("sg_ecs", "security", "security group of the ECS tasks (tag Name)", "{prefix}-ecs"),
     ("sg_rds", "security", "security group of PostgreSQL (tag Name)", "{prefix}-rds"),
+    ("sg_client_vpn", "security", "security group of the Client VPN endpoint (tag Name)", "{prefix}-client-vpn"),
     ("secret_path", "data", "path every secret name starts with", "{secret_path}"),
     ("secret_jwt", "data", "secret: JWT signing key", "{secret_path}/jwt-secret"),
     ("secret_db_master", "data", "secret: RDS master credentials (JSON)", "{secret_path}/db-master"),

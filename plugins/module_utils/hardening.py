@@ -70,12 +70,18 @@ def not_checkable(resource: str, check: str, reason: str) -> Dict[str, str]:
 
 
 def split(entries: Iterable[Dict[str, str]]):
-    """(findings, not_checkable) without the ``kind`` marker."""
+    """(findings, not_checkable) without the ``kind`` marker; exceptions are left to ``exceptions()``."""
     findings, unknown = [], []
     for entry in entries:
         body = {k: v for k, v in entry.items() if k != "kind"}
-        (findings if entry["kind"] == "finding" else unknown).append(body)
+        if entry["kind"] != "exception":
+            (findings if entry["kind"] == "finding" else unknown).append(body)
     return findings, unknown
+
+
+def exceptions(entries: Iterable[Dict[str, str]]) -> List[Dict[str, str]]:
+    """The documented exceptions among ``entries``, without the ``kind`` marker."""
+    return [{k: v for k, v in e.items() if k != "kind"} for e in entries if e["kind"] == "exception"]
 
 
 def _as_list(value: Any) -> List[Any]:
@@ -86,96 +92,6 @@ def _as_list(value: Any) -> List[Any]:
 
 def _tag(resource: Dict[str, Any], key: str = "Name") -> str:
     return {t.get("Key"): t.get("Value") for t in resource.get("Tags") or []}.get(key, "")
-
-
-# --- security groups -----------------------------------------------------------------------------------------
-
-
-def _ports(permission: Dict[str, Any]) -> str:
-    if permission.get("IpProtocol") in ("-1", -1):
-        return "all traffic"
-    low, high = permission.get("FromPort"), permission.get("ToPort")
-    return "%s/%s" % (permission.get("IpProtocol"), low if low == high else "%s-%s" % (low, high))
-
-
-def _covers_only(permission: Dict[str, Any], ports: Iterable[int]) -> bool:
-    """True when the rule is TCP and every port it opens is one of ``ports``."""
-    if permission.get("IpProtocol") != "tcp":
-        return False
-    low, high = permission.get("FromPort"), permission.get("ToPort")
-    if low is None or high is None:
-        return False
-    return all(port in set(int(p) for p in ports) for port in range(int(low), int(high) + 1))
-
-
-def _sources(permission: Dict[str, Any]):
-    cidrs = [r["CidrIp"] for r in permission.get("IpRanges") or []] + \
-        [r["CidrIpv6"] for r in permission.get("Ipv6Ranges") or []]
-    groups = [p["GroupId"] for p in permission.get("UserIdGroupPairs") or []]
-    prefix_lists = [p["PrefixListId"] for p in permission.get("PrefixListIds") or []]
-    return cidrs, groups, prefix_lists
-
-
-def check_security_groups(groups: List[Dict[str, Any]], names: Dict[str, str], alb_cidrs: Iterable[str],
-                          alb_public: bool = False, alb_ports: Iterable[int] = (80, 443), rds_port: int = 5432,
-                          migration_cidrs: Iterable[str] = ()) -> List[Dict[str, str]]:
-    """The VPC's groups admit only the plan's sources.
-
-    ``groups``: describe_security_groups of the environment's VPC. ``names``: Name tags of the alb, ecs and rds
-    groups. ALB: the allowed client CIDRs (0.0.0.0/0 and ::/0 only when the ALB is public) on its listener ports;
-    ECS: only the ALB's group; RDS: only the ECS group and the migration host on the PostgreSQL port. No other
-    group of the VPC may admit the whole internet.
-    """
-    out = []
-    by_name = {_tag(g) or g.get("GroupName"): g for g in groups}
-    ids = {}
-    for part in ("alb", "ecs", "rds"):
-        group = by_name.get(names[part])
-        if group is None:
-            out.append(finding(names[part], "security group exists", "no group tagged Name=%s in the VPC" % names[part],
-                               "run site.yml --tags security"))
-        else:
-            ids[part] = group["GroupId"]
-    alb_allowed = set(alb_cidrs) | (set(WORLD) if alb_public else set())
-    migration = set(migration_cidrs)
-    for group in groups:
-        label = "%s (%s)" % (_tag(group) or group.get("GroupName"), group["GroupId"])
-        part = next((p for p, gid in ids.items() if gid == group["GroupId"]), None)
-        for permission in group.get("IpPermissions") or []:
-            cidrs, sources, prefix_lists = _sources(permission)
-            ports = _ports(permission)
-            world = [c for c in cidrs if c in WORLD]
-            if world and not (part == "alb" and alb_public and _covers_only(permission, alb_ports)):
-                out.append(finding(label, "no ingress from the internet",
-                                   "admits %s on %s" % (", ".join(world), ports),
-                                   "revoke the rule; only a public ALB may admit 0.0.0.0/0, on its listener ports"))
-            if part == "alb":
-                extra = sorted(set(cidrs) - alb_allowed - set(WORLD))
-                if extra or sources or prefix_lists:
-                    out.append(finding(label, "ALB admits only the allowed clients",
-                                       "admits %s on %s" % (", ".join(extra + sources + prefix_lists), ports),
-                                       "rerun --tags security (security_groups_allowed_cidrs lists the clients)"))
-                if (cidrs or sources) and not _covers_only(permission, alb_ports):
-                    out.append(finding(label, "ALB opens only its listener ports",
-                                       "%s is open (listener ports: %s)" % (ports, ", ".join(map(str, alb_ports))),
-                                       "revoke the rule; rerun --tags security"))
-            elif part == "ecs":
-                others = [c for c in cidrs if c not in WORLD] + sorted(set(sources) - {ids.get("alb")}) + prefix_lists
-                if others:
-                    out.append(finding(label, "ECS admits only the ALB",
-                                       "admits %s on %s" % (", ".join(others), ports),
-                                       "revoke the rule; tasks take traffic from the load balancer only"))
-            elif part == "rds":
-                others = sorted(set(c for c in cidrs if c not in WORLD) - migration) + \
-                    sorted(set(sources) - {ids.get("ecs")}) + prefix_lists
-                if others:
-                    out.append(finding(label, "RDS admits only ECS and the migration host",
-                                       "admits %s on %s" % (", ".join(others), ports),
-                                       "revoke the rule; add a migration host through security_groups_migration_cidrs"))
-                if (cidrs or sources) and not _covers_only(permission, [rds_port]):
-                    out.append(finding(label, "RDS opens only PostgreSQL", "%s is open (PostgreSQL: %s)" % (ports, rds_port),
-                                       "revoke the rule; rerun --tags security"))
-    return out
 
 
 # --- IAM -----------------------------------------------------------------------------------------------------
@@ -486,16 +402,43 @@ def check_kms_keys(keys: Dict[str, Optional[Dict[str, Any]]]) -> List[Dict[str, 
     return out
 
 
+def exception(resource: str, check: str, reason: str) -> Dict[str, str]:
+    """A documented, deliberate exception to a check: reported as such, neither passed nor a finding."""
+    return {"kind": "exception", "resource": resource, "check": check, "reason": reason}
+
+
+def _master_rotates(secret: Dict[str, Any], rds_master: Optional[Dict[str, Any]]) -> bool:
+    """The database master credential rotates: RDS manages its password in its own secret (``rds_master``, the
+    describe_secret of the instance's MasterUserSecret) with rotation on, or db-master itself rotates."""
+    if secret.get("RotationEnabled"):
+        return True
+    rds_master = rds_master or {}
+    # AWS reports RotationEnabled on the RDS-owned secret (rotation by RDS, every 7 days by default). EMULATOR:
+    # moto leaves it out, so an RDS-owned secret not saying "off" counts as rotated by RDS.
+    return bool(rds_master.get("RotationEnabled")
+                or (rds_master.get("RotationEnabled") is None and rds_master.get("OwningService") == "rds"))
+
+
 def check_secrets(secrets: Dict[str, Optional[Dict[str, Any]]], key_managers: Dict[str, str],
-                  rotation_expected: Iterable[str] = (), production: bool = False) -> List[Dict[str, str]]:
+                  rotation_expected: Iterable[str] = (), production: bool = False,
+                  rotation_exceptions: Optional[Dict[str, str]] = None,
+                  rds_master: Optional[Dict[str, Any]] = None) -> List[Dict[str, str]]:
     """``secrets``: name -> describe_secret (None when missing); ``key_managers``: KMS key id/ARN -> KeyManager.
     Each secret is encrypted with a customer-managed key (not aws/secretsmanager); rotation is on where expected:
     the names in ``rotation_expected`` and, in ``production``, the database master secret whatever the inventory
-    says (the plan: "Automatic rotation (for supported secrets)"; RDS's master password is the supported one)."""
+    says (the plan: "Automatic rotation (for supported secrets)"; RDS's master password is the supported one: the
+    RDS-managed ``rds_master`` secret rotating counts for db-master, and is checked for our key too).
+    ``rotation_exceptions`` (name -> documented reason): secrets the application cannot rotate yet (JWT signing
+    key, third-party API keys); reported as exceptions while their rotation is off. In ``production`` every other
+    secret must rotate; the master secret can never be an exception."""
     out = []
-    rotation_expected = set(rotation_expected) | (
-        {name for name in secrets if name.rsplit("/", 1)[-1] == PLAN_ROTATING_SECRET} if production else set())
-    for name, secret in sorted(secrets.items()):
+    exceptions = dict(rotation_exceptions or {})
+    master = {name for name in secrets if name.rsplit("/", 1)[-1] == PLAN_ROTATING_SECRET}
+    rotation_expected = set(rotation_expected) | (set(secrets) if production else set())
+    checked = dict(secrets)
+    if rds_master is not None:
+        checked[rds_master.get("Name") or rds_master.get("ARN") or "RDS-managed master secret"] = rds_master
+    for name, secret in sorted(checked.items()):
         if secret is None:
             out.append(finding(name, "secret exists", "no such secret", "run site.yml --tags data"))
             continue
@@ -508,9 +451,16 @@ def check_secrets(secrets: Dict[str, Optional[Dict[str, Any]]], key_managers: Di
         elif key_managers[key] != "CUSTOMER":
             out.append(finding(name, "secret encrypted with our KMS key", "KeyManager=%s" % key_managers[key],
                                "set the secret's KmsKeyId to the secrets key (rerun --tags data)"))
-        if name in rotation_expected and not secret.get("RotationEnabled"):
-            out.append(finding(name, "secret rotation", "rotation is off",
-                               "set secrets_db_master_rotation_lambda_arn and rerun --tags data"))
+        if name in master and (production or name in rotation_expected):
+            if not _master_rotates(secret, rds_master):
+                out.append(finding(name, "secret rotation", "the master password does not rotate",
+                                   "set rds_manage_master_user_password: true (RDS rotates it) and rerun --tags data"))
+        elif name in rotation_expected and not secret.get("RotationEnabled"):
+            if name in exceptions:
+                out.append(exception(name, "secret rotation", exceptions[name]))
+            else:
+                out.append(finding(name, "secret rotation", "rotation is off",
+                                   "rotate it, or document why it cannot (hardening_rotation_exceptions)"))
     return out
 
 
@@ -566,9 +516,12 @@ def check_cloudtrail(trail: Optional[Dict[str, Any]], status: Optional[Dict[str,
     return out + _trail_bucket_findings(trail.get("S3BucketName", "?"), public_access, bucket_policy)
 
 
-def table(findings: List[Dict[str, str]], unknown: List[Dict[str, str]]) -> List[str]:
-    """Lines of the play's report: one per finding, then one per check that could not be made here."""
+def table(findings: List[Dict[str, str]], unknown: List[Dict[str, str]],
+          accepted: Iterable[Dict[str, str]] = ()) -> List[str]:
+    """Lines of the play's report: one per finding, then one per check that could not be made here, then one per
+    documented exception."""
     lines = ["FINDING  %s | %s | %s | fix: %s" % (f["resource"], f["check"], f["detail"], f["remediation"])
              for f in findings]
     lines += ["NOT CHECKABLE HERE  %s | %s | %s" % (u["resource"], u["check"], u["reason"]) for u in unknown]
+    lines += ["DOCUMENTED EXCEPTION  %s | %s | %s" % (a["resource"], a["check"], a["reason"]) for a in accepted]
     return lines

@@ -65,6 +65,16 @@ def security_groups(client, vpc_id: str) -> List[Dict[str, Any]]:
         "SecurityGroups", [])
 
 
+@HardeningErrorHandler.common_error_handler("describe managed prefix lists")
+def prefix_list_ids(client, names: List[str]) -> List[str]:
+    """Ids of the managed prefix lists named ``names`` (AWS-managed ones included); an unknown name adds none."""
+    if not names:
+        return []
+    found = _paginate(client, "describe_managed_prefix_lists",
+                      Filters=[{"Name": "prefix-list-name", "Values": list(names)}]).get("PrefixLists", [])
+    return [pl["PrefixListId"] for pl in found]
+
+
 @HardeningErrorHandler.list_error_handler("read IAM role")
 def iam_role(client, name: str) -> Optional[Dict[str, Any]]:
     """The role with its inline policies and the default version of every attached policy, by name/ARN."""

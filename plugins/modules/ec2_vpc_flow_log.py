@@ -18,6 +18,8 @@ description:
     replaced (deleted and created again, keeping its tags unless O(tags) says otherwise).
   - An attribute whose option is not set is left as it is.
   - Tags are updated in place.
+  - A delivery role that IAM has not propagated yet (InvalidParameter "Unable to assume given IAM role") is retried
+    for up to two minutes.
 author:
   - Life World OS platform team (!UNKNOWN)
 options:
@@ -232,6 +234,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import get_flow_log
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import tag_flow_log
 from ansible_collections.lifeworld.production.plugins.module_utils.ec2_flow_logs import untag_flow_log
+from ansible_collections.lifeworld.production.plugins.module_utils.iam import retry_while_propagating
 
 # Attributes AWS cannot modify: a set option that differs forces a replacement.
 IMMUTABLE_KEYS = ("traffic_type", "deliver_logs_permission_arn", "max_aggregation_interval", "log_format")
@@ -304,7 +307,10 @@ def create(client, params: Dict[str, Any], after: Dict[str, Any]) -> Dict[str, A
     request["ResourceIds"] = [params["resource_id"]]
     if after["tags"]:
         request["TagSpecifications"] = boto3_tag_specifications(after["tags"], ["vpc-flow-log"])
-    return normalize_flow_log(get_flow_log(client, create_flow_log(client, **request)))
+    # A delivery role created seconds ago is refused until IAM has propagated it ("InvalidParameter: Unable to
+    # assume given IAM role"). EMULATOR: moto checks no role; tests inject that answer.
+    flow_log_id = retry_while_propagating(create_flow_log, client, **request)
+    return normalize_flow_log(get_flow_log(client, flow_log_id))
 
 
 def ensure_absent(module: AnsibleAWSModule, client, matches) -> None:

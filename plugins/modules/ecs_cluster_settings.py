@@ -15,6 +15,9 @@ description:
   - Fills two gaps of M(community.aws.ecs_cluster), which has no option for cluster settings and reads back
     capacity-provider keys that some endpoints omit when a cluster was created without them.
   - An option that is not set leaves that attribute of an existing cluster as it is.
+  - On the first cluster of an account ECS may fail to assume the service-linked role it has just created
+    ("Unable to assume the service linked role"); the module retries that error for up to two minutes. Create
+    the role first (M(lifeworld.production.iam_service_linked_role)) to avoid the wait.
   - Deleting a cluster is left to M(community.aws.ecs_cluster) with O(community.aws.ecs_cluster#module:state=absent).
 author:
   - Life World OS platform team (!UNKNOWN)
@@ -133,6 +136,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils.ecs import pu
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import tag_resource
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import untag_resource
 from ansible_collections.lifeworld.production.plugins.module_utils.ecs import update_cluster_settings
+from ansible_collections.lifeworld.production.plugins.module_utils.iam import retry_while_propagating
 
 MANAGED_KEYS = ("container_insights", "capacity_providers", "capacity_provider_strategy")
 
@@ -192,7 +196,17 @@ def create(module: AnsibleAWSModule, client, after: Dict[str, Any]) -> Dict[str,
         params["defaultCapacityProviderStrategy"] = strategy_to_boto3(after["capacity_provider_strategy"])
     if after["tags"]:
         params["tags"] = [{"key": key, "value": value} for key, value in after["tags"].items()]
-    create_cluster(client, **params)
+    # On the first cluster of an account ECS creates its service-linked role itself and may fail to assume it
+    # seconds later ("Unable to assume the service linked role"), sometimes after creating the cluster without
+    # its capacity providers: retry, and bring a cluster that came into being to the desired state.
+    # EMULATOR: moto never answers so (tests reproduce it with botocore's Stubber).
+    try:
+        retry_while_propagating(create_cluster, client, **params)
+    except AnsibleECSError:
+        current = normalize(describe_cluster(client, module.params["name"]))
+        if not current:
+            raise
+        return update(module, client, current, after)
     return normalize(describe_cluster(client, module.params["name"]))
 
 
@@ -204,8 +218,9 @@ def update(module: AnsibleAWSModule, client, current: Dict[str, Any], after: Dic
         current["capacity_providers"],
         current["capacity_provider_strategy"],
     ):
-        put_cluster_capacity_providers(
-            client, name, after["capacity_providers"], strategy_to_boto3(after["capacity_provider_strategy"])
+        retry_while_propagating(
+            put_cluster_capacity_providers,
+            client, name, after["capacity_providers"], strategy_to_boto3(after["capacity_provider_strategy"]),
         )
     apply_tags(module, plan_tags(current["tags"], after["tags"], purge_tags=True), partial(tag_resource, client, arn),
                partial(untag_resource, client, arn))

@@ -14,8 +14,9 @@ description:
     place where it is weaker than the plan's "Security Hardening" section, as findings naming the resource, the
     check, what was seen and how to fix it.
   - "Security groups: no ingress from 0.0.0.0/0 or ::/0 except a public ALB on its listener ports; the ALB admits
-    only O(alb_allowed_cidrs); the ECS group only the ALB's group; the RDS group only the ECS group and
-    O(migration_cidrs), on O(rds_port)."
+    only O(alb_allowed_cidrs), the prefix lists O(alb_prefix_list_names) and, with O(client_vpn), the Client VPN
+    endpoint's group; the ECS group only the ALB's group; the RDS group only the ECS group, O(migration_cidrs) and,
+    with O(client_vpn), the Client VPN group, on O(rds_port)."
   - "IAM: no Allow of C(*) or C(service:*) actions, no NotAction/NotResource, C(Resource: *) only for the actions
     AWS gives no resource-level permissions (O(iam_wildcard_resource_actions)); trust policies name their principal.
     Inline and attached policies (AWS-managed ones included) are read."
@@ -32,8 +33,12 @@ description:
     O(ecs_cluster) run: no credential-looking variable or value in plain C(environment), containers not
     privileged, non-root, read-only root filesystem, awslogs logging; services assign no public IP."
   - "Logs: every group under O(log_group_prefixes) is KMS-encrypted and has a retention. Secrets: each of
-    O(secret_names) is encrypted with a customer-managed key, rotation on for O(secrets_rotation_expected). KMS:
-    each of O(kms_aliases) is a customer-managed, enabled key with rotation on."
+    O(secret_names) is encrypted with a customer-managed key, rotation on for O(secrets_rotation_expected) (in
+    O(production) for every secret); a secret of O(secrets_rotation_exceptions) whose rotation is off is reported
+    under RV(exceptions), never passed silently. The database master secret rotates when RDS manages the master
+    password (the instance's RDS-managed secret, also checked for the key, has rotation on) or when it rotates
+    itself; it can never be an exception. KMS: each of O(kms_aliases) is a customer-managed, enabled key with
+    rotation on."
   - "Audit: the trail O(trail_name) exists, is multi-region, validates its log files, is encrypted with a KMS key,
     is copied to CloudWatch Logs and is logging; its bucket blocks public access and only the trail (with an
     C(aws:SourceArn) condition) may write to it."
@@ -53,7 +58,9 @@ options:
     description: Name tag of the environment's VPC. Defaults to C(<prefix>-vpc).
     type: str
   security_group_names:
-    description: Name tags of the groups, keyed C(alb), C(ecs), C(rds). Defaults to C(<prefix>-alb) and so on.
+    description:
+      - Name tags of the groups, keyed C(alb), C(ecs), C(rds) and C(client_vpn). Defaults to C(<prefix>-alb) and
+        so on (C(<prefix>-client-vpn)).
     type: dict
   alb_allowed_cidrs:
     description: Client CIDRs the ALB may admit.
@@ -75,6 +82,20 @@ options:
     default: 5432
   migration_cidrs:
     description: Migration host CIDRs the RDS group may admit besides the ECS group.
+    type: list
+    elements: str
+    default: []
+  client_vpn:
+    description:
+      - The access mode is C(client_vpn) (internal ALB). Client VPN source-NATs client traffic to its network
+        interfaces, so the ALB (listener ports) and RDS (O(rds_port)) may admit the endpoint's own group; it must
+        exist.
+    type: bool
+    default: false
+  alb_prefix_list_names:
+    description:
+      - Managed prefix lists the ALB may admit on its listener ports, by name (the Route 53 health checkers'
+        C(com.amazonaws.<region>.route53-healthchecks) while health checks are on).
     type: list
     elements: str
     default: []
@@ -167,6 +188,13 @@ options:
     type: list
     elements: str
     default: []
+  secrets_rotation_exceptions:
+    description:
+      - Secrets (of O(secret_names)) whose rotation is a documented, deliberate exception, with the reason, for
+        example a JWT signing key the application cannot yet hold two of. Reported under RV(exceptions) while
+        their rotation is off.
+    type: dict
+    default: {}
   kms_aliases:
     description: KMS aliases to check. Defaults to C(alias/<prefix>-rds), C(alias/<prefix>-secrets), C(alias/<prefix>-logs).
     type: list
@@ -179,7 +207,7 @@ notes:
     iam:GetRolePolicy, iam:ListAttachedRolePolicies, iam:GetPolicy, iam:GetPolicyVersion, rds:DescribeDBInstances,
     rds:DescribeDBParameters, elasticloadbalancing:DescribeLoadBalancers, elasticloadbalancing:DescribeListeners,
     elasticloadbalancing:DescribeRules, elasticloadbalancing:DescribeLoadBalancerAttributes,
-    elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
+    ec2:DescribeManagedPrefixLists, elasticloadbalancing:DescribeSSLPolicies, ecs:DescribeTaskDefinition, ecs:ListServices, ecs:DescribeServices,
     logs:DescribeLogGroups, secretsmanager:DescribeSecret (never GetSecretValue), kms:DescribeKey,
     kms:GetKeyRotationStatus, cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, s3:GetBucketPublicAccessBlock,
     s3:GetBucketPolicy, s3:GetEncryptionConfiguration, wafv2:ListWebACLs, wafv2:GetLoggingConfiguration."
@@ -238,6 +266,12 @@ not_checkable:
   type: list
   elements: dict
   sample: [{"resource": "life-world-os-local-db", "check": "RDS forces SSL", "reason": "..."}]
+exceptions:
+  description: Checks a documented, deliberate exception answers (neither passed nor failed), with its reason.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"resource": "p/production/jwt-secret", "check": "secret rotation", "reason": "..."}]
 checked:
   description: How many resources of each kind were read.
   returned: always
@@ -245,7 +279,7 @@ checked:
   sample: {"security_groups": 4, "iam_roles": 4, "db_instances": 1, "listeners": 2, "task_definitions": 2,
            "services": 2, "log_groups": 5, "secrets": 3, "kms_keys": 3, "trails": 1}
 report:
-  description: One line per finding, then one per check not checkable here.
+  description: One line per finding, then one per check not checkable here, then one per documented exception.
   returned: always
   type: list
   elements: str
@@ -257,6 +291,7 @@ from ansible_collections.lifeworld.production.plugins.module_utils import contra
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening_describe as describe
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening_logging
+from ansible_collections.lifeworld.production.plugins.module_utils import hardening_network
 from ansible_collections.lifeworld.production.plugins.module_utils.hardening_describe import AnsibleHardeningError
 
 
@@ -265,7 +300,7 @@ def _defaults(params):
     names = contract.names(prefix)
     derived = {
         "vpc_name": names["vpc"],
-        "security_group_names": {part: names["sg_" + part] for part in ("alb", "ecs", "rds")},
+        "security_group_names": {part: names["sg_" + part] for part in ("alb", "ecs", "rds", "client_vpn")},
         "iam_role_names": [names[k] for k in ("role_ecs_task_execution", "role_ecs_task", "role_rds_monitoring", "flow_logs")],
         "iam_wildcard_resource_actions": list(hardening.AWS_WILDCARD_RESOURCE_ACTIONS),
         "rds_instance": names["db_instance"],
@@ -278,6 +313,8 @@ def _defaults(params):
         "waf_web_acl_name": names["waf_web_acl"],
     }
     settings = {key: params[key] if params.get(key) is not None else value for key, value in derived.items()}
+    # Names given without the Client VPN group's keep the contract's for it (read in client_vpn mode only).
+    settings["security_group_names"] = dict({"client_vpn": names["sg_client_vpn"]}, **settings["security_group_names"])
     settings["log_group_prefixes"] = params["log_group_prefixes"] or [
         names["log_group_backend"].rsplit("/", 1)[0] + "/", "/aws/rds/instance/%s/" % settings["rds_instance"],
         names["flow_logs"], names["client_vpn_log_group"], names["waf_log_group"]]
@@ -292,8 +329,10 @@ def _network(module, p, checked):
                                   "run site.yml --tags network")]
     groups = describe.security_groups(ec2, vpc_id)
     checked["security_groups"] = len(groups)
-    return hardening.check_security_groups(groups, p["security_group_names"], p["alb_allowed_cidrs"], p["alb_public"],
-                                           p["alb_ports"], p["rds_port"], p["migration_cidrs"])
+    prefix_lists = describe.prefix_list_ids(ec2, p["alb_prefix_list_names"])
+    return hardening_network.check_security_groups(
+        groups, p["security_group_names"], p["alb_allowed_cidrs"], p["alb_public"], p["alb_ports"], p["rds_port"],
+        p["migration_cidrs"], client_vpn=p["client_vpn"], alb_prefix_lists=prefix_lists)
 
 
 def _iam(module, p, checked):
@@ -313,6 +352,9 @@ def _rds(module, p, checked):
         if found is not None:
             parameters[group] = found
     checked["db_instances"] = len(instances)
+    # The secret RDS keeps (and rotates) the master password in, for the secrets check.
+    primary = [i for i in instances if i["DBInstanceIdentifier"] == p["rds_instance"]]
+    p["rds_master_secret_arn"] = ((primary[0] if primary else {}).get("MasterUserSecret") or {}).get("SecretArn")
     return hardening.check_rds(instances, p["rds_instance"], parameters, p["rds_multi_az"],
                                p["rds_min_backup_retention_days"], p["rds_log_exports"], p["production"])
 
@@ -364,19 +406,21 @@ def _secrets_and_keys(module, p, checked):
     secretsmanager = module.client("secretsmanager")
     keys = {alias: describe.kms_key(kms, alias) for alias in p["kms_aliases"]}
     secrets = {name: describe.secret(secretsmanager, name) for name in p["secret_names"]}
+    rds_master = describe.secret(secretsmanager, p["rds_master_secret_arn"]) if p.get("rds_master_secret_arn") else None
     managers = {}
     for key in keys.values():
         if key:
             managers[key["KeyMetadata"]["KeyId"]] = managers[key["KeyMetadata"]["Arn"]] = key["KeyMetadata"]["KeyManager"]
-    for secret in secrets.values():
+    for secret in list(secrets.values()) + [rds_master]:
         key_id = (secret or {}).get("KmsKeyId")
         if key_id and key_id not in managers:
             found = describe.kms_key(kms, key_id)
             managers[key_id] = found["KeyMetadata"]["KeyManager"] if found else None
     checked["secrets"] = len([s for s in secrets.values() if s])
     checked["kms_keys"] = len([k for k in keys.values() if k])
-    return hardening.check_kms_keys(keys) + hardening.check_secrets(secrets, managers,
-                                                                    p["secrets_rotation_expected"], p["production"])
+    return hardening.check_kms_keys(keys) + hardening.check_secrets(
+        secrets, managers, p["secrets_rotation_expected"], p["production"],
+        {name: reason for name, reason in p["secrets_rotation_exceptions"].items() if name in secrets}, rds_master)
 
 
 def _cloudtrail(module, p, checked):
@@ -427,6 +471,8 @@ def main():
         alb_ports=dict(type="list", elements="int", default=[443, 80]),
         rds_port=dict(type="int", default=5432),
         migration_cidrs=dict(type="list", elements="str", default=[]),
+        client_vpn=dict(type="bool", default=False),
+        alb_prefix_list_names=dict(type="list", elements="str", default=[]),
         iam_role_names=dict(type="list", elements="str"),
         iam_wildcard_resource_actions=dict(type="list", elements="str"),
         rds_instance=dict(type="str"),
@@ -447,6 +493,7 @@ def main():
         # Names of secrets, never values.
         secret_names=dict(type="list", elements="str", default=[], no_log=False),
         secrets_rotation_expected=dict(type="list", elements="str", default=[], no_log=False),
+        secrets_rotation_exceptions=dict(type="dict", default={}, no_log=False),
         kms_aliases=dict(type="list", elements="str"),
         trail_name=dict(type="str"),
     )
@@ -455,6 +502,9 @@ def main():
     missing = sorted({"alb", "ecs", "rds"} - set(params["security_group_names"]))
     if missing:
         module.fail_json(msg="security_group_names needs the keys alb, ecs and rds; missing: %s" % ", ".join(missing))
+    both = sorted(set(params["secrets_rotation_expected"]) & set(params["secrets_rotation_exceptions"]))
+    if both:
+        module.fail_json(msg="a secret cannot both be expected to rotate and be an exception: %s" % ", ".join(both))
     unknown_rotation = sorted(set(params["secrets_rotation_expected"]) - set(params["secret_names"]))
     if unknown_rotation:
         module.fail_json(msg="secrets_rotation_expected names secrets not in secret_names: %s" % ", ".join(unknown_rotation))
@@ -466,8 +516,9 @@ def main():
     except AnsibleHardeningError as e:
         module.fail_json_aws_error(e)
     findings, unknown = hardening.split(entries)
-    module.exit_json(changed=False, findings=findings, not_checkable=unknown, checked=checked,
-                     report=hardening.table(findings, unknown))
+    accepted = hardening.exceptions(entries)
+    module.exit_json(changed=False, findings=findings, not_checkable=unknown, exceptions=accepted, checked=checked,
+                     report=hardening.table(findings, unknown, accepted))
 
 
 if __name__ == "__main__":

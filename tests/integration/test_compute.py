@@ -151,9 +151,14 @@ def test_secrets_only_via_secrets_never_in_plain_environment(emulator, compute):
     secrets = {s["Name"]: s["ARN"] for s in emulator.client("secretsmanager").list_secrets()["SecretList"]}
     backend = compute["task_definitions"]["backend"]["containerDefinitions"][0]
     injected = {s["name"]: s["valueFrom"] for s in backend["secrets"]}
-    assert set(injected) == {"JWT_SECRET", "DB_USERNAME", "DB_PASSWORD", "API_KEYS"}
+    # The master credentials from the secret RDS manages and rotates; host, port and database from db-master.
+    assert set(injected) == {"JWT_SECRET", "DB_USERNAME", "DB_PASSWORD", "DB_HOST", "DB_PORT", "DB_NAME", "API_KEYS"}
     assert injected["JWT_SECRET"] == secrets["life-world-os/local/jwt-secret"]
-    assert injected["DB_PASSWORD"] == secrets["life-world-os/local/db-master"] + ":password::"
+    managed = emulator.client("rds").describe_db_instances(DBInstanceIdentifier=PREFIX + "-db")["DBInstances"][0]
+    assert injected["DB_PASSWORD"] == managed["MasterUserSecret"]["SecretArn"] + ":password::"
+    assert injected["DB_USERNAME"] == managed["MasterUserSecret"]["SecretArn"] + ":username::"
+    for variable, key in (("DB_HOST", "host"), ("DB_PORT", "port"), ("DB_NAME", "dbname")):
+        assert injected[variable] == secrets["life-world-os/local/db-master"] + ":%s::" % key
     secret_values = set()
     sm = emulator.client("secretsmanager")
     for arn in secrets.values():

@@ -278,3 +278,30 @@ def test_failover_routing_publishes_primary_with_health_check_and_secondary(emul
     check = route53.get_health_check(HealthCheckId=records["PRIMARY"]["HealthCheckId"])["HealthCheck"]
     assert check["HealthCheckConfig"]["ResourcePath"] == "/api/health"
     assert records["SECONDARY"]["AliasTarget"]["DNSName"].rstrip(".") == "s3-website-us-east-1.amazonaws.com"
+
+
+def _zone_name_servers(emulator, zone):
+    route53 = emulator.client("route53")
+    zone_id = route53.list_hosted_zones_by_name(DNSName=zone)["HostedZones"][0]["Id"]
+    return route53.get_hosted_zone(Id=zone_id)["DelegationSet"]["NameServers"]
+
+
+def test_acm_stops_with_the_ns_records_to_add_while_public_dns_delegates_elsewhere(emulator, edge, playbook):
+    """The delegation check, on (as on AWS) with a fake public DNS answer (the emulator's zones are delegated
+    nowhere): the run stops before requesting anything, naming the records the parent zone's provider must hold."""
+    certificates = emulator.client("acm").list_certificates()["CertificateSummaryList"]
+    run = playbook(tags="acm", extra_vars={"acm_check_delegation": True,
+                                           "acm_delegation_answers": ["ns1.old-provider.example"]})
+    assert run.rc != 0
+    output = run.stdout + run.stderr
+    for name_server in _zone_name_servers(emulator, ZONE):
+        assert "%s. 172800 IN NS %s." % (ZONE, name_server.rstrip(".")) in output, run.tail()
+    assert "ns1.old-provider.example" in output
+    assert emulator.client("acm").list_certificates()["CertificateSummaryList"] == certificates
+
+
+def test_acm_proceeds_once_public_dns_delegates_to_the_zone(emulator, edge, playbook):
+    answers = [ns.upper() + "." for ns in _zone_name_servers(emulator, ZONE)]
+    run = playbook(tags="acm", extra_vars={"acm_check_delegation": True, "acm_delegation_answers": answers})
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, run.changed_tasks()

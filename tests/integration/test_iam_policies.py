@@ -137,9 +137,17 @@ def test_execution_role_reads_exactly_the_referenced_secrets(emulator, built):
     # The policy names the secrets one by one: as many resources as referenced secrets, none broader.
     statements = [s for d in documents for s in _as_list(d["Statement"])
                   if any(fnmatch.fnmatchcase("secretsmanager:getsecretvalue", a.lower()) for a in _as_list(s["Action"]))]
-    resources = [r for s in statements for r in _as_list(s["Resource"])]
+    by_name = [s for s in statements if "Condition" not in s]
+    resources = [r for s in by_name for r in _as_list(s["Resource"])]
     assert len(resources) == len(REFERENCED)
     assert all(r.endswith("-??????") and "*" not in r for r in resources), resources
+    # The secret RDS keeps the master password in is named rds!db-<uuid> by RDS once the instance exists (after
+    # this role): the tag RDS puts on it narrows the name pattern to our instance's secret alone.
+    account = emulator.client("sts").get_caller_identity()["Account"]
+    [managed] = [s for s in statements if "Condition" in s]
+    assert managed["Resource"] == "arn:aws:secretsmanager:us-east-1:%s:secret:rds!db-*" % account
+    assert managed["Condition"] == {"StringEquals": {
+        "secretsmanager:ResourceTag/aws:rds:primaryDBInstanceArn": "arn:aws:rds:us-east-1:%s:db:%s-db" % (account, PREFIX)}}
 
 
 def test_execution_role_decrypts_only_with_the_secrets_key_through_secrets_manager(emulator, built):

@@ -48,7 +48,8 @@ def _aws_secret_values(emulator):
     read = emulator.client("secretsmanager").get_secret_value
     path = "%s/%s/" % (PROJECT, ENVIRONMENT)
     values = {"jwt-secret": read(SecretId=path + "jwt-secret")["SecretString"],
-              "db-master password": json.loads(read(SecretId=path + "db-master")["SecretString"])["password"]}
+              "db master password": json.loads(read(SecretId=json.loads(read(SecretId=path + "db-master")["SecretString"])
+                                                          ["masterUserSecretArn"])["SecretString"])["password"]}
     for key, value in json.loads(read(SecretId=path + "api-keys")["SecretString"]).items():
         values["api-keys " + key] = value
     return values
@@ -87,7 +88,9 @@ def migration(emulator, postgres_servers, tmp_path_factory):
 def test_no_secret_in_the_vvv_output_of_the_awx_job(awx_job):
     proc, artifacts, secrets = awx_job
     assert "ESTABLISH LOCAL CONNECTION" in proc.stdout, "the job did not run at -vvv"
-    assert len(secrets) >= 3 and all(len(v) >= 16 for v in secrets.values()), "secret values not read back"
+    # The emulator's RDS-managed master secret holds a fixed 9-character password (AWS generates a long one).
+    assert len(secrets) >= 3 and all(len(v) >= (8 if k == "db master password" else 16) for k, v in secrets.items()), \
+        "secret values not read back"
     leaked = {"runner stdout": _leaks(secrets, proc.stdout), "runner stderr": _leaks(secrets, proc.stderr)}
     assert not any(leaked.values()), leaked
 

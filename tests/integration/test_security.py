@@ -34,7 +34,8 @@ def _ours(emulator):
     roles = [r["RoleName"] for r in emulator.client("iam").list_roles()["Roles"] if r["RoleName"] in ROLES]
     groups = [g["GroupName"] for g in emulator.client("ec2").describe_security_groups()["SecurityGroups"]
               if g["GroupName"].startswith(PREFIX)]
-    return {"aliases": aliases, "roles": roles, "groups": groups}
+    linked = sorted(r["Path"] for r in emulator.client("iam").list_roles(PathPrefix="/aws-service-role/")["Roles"])
+    return {"aliases": aliases, "roles": roles, "groups": groups, "service_linked": linked}
 
 
 def _groups(ec2):
@@ -53,7 +54,8 @@ def _rules(ec2, group_id, egress):
     for rule in rules["SecurityGroupRules"]:
         if rule["IsEgress"] != egress:
             continue
-        source = rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("ReferencedGroupInfo", {}).get("GroupId")
+        source = (rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("ReferencedGroupInfo", {}).get("GroupId")
+                  or rule.get("PrefixListId"))
         out.append((rule["IpProtocol"], rule.get("FromPort"), rule.get("ToPort"), source))
     return sorted(out)
 
@@ -75,12 +77,21 @@ def test_check_mode_on_empty_account_creates_nothing(security):
     run = security["check_empty"]
     assert run.rc == 0, run.tail()
     assert run.changed >= 2, "check mode should report the keys and roles it would create"
-    assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": []}
+    assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": [], "service_linked": []}
 
 
 def test_first_run_converges(security):
     assert security["first"].rc == 0, security["first"].tail()
     assert security["first"].changed > 0
+
+
+def test_service_linked_roles_exist_before_the_tiers_that_use_them(emulator, security):
+    # A fresh account's first ECS CreateCluster with capacity providers fails until AWSServiceRoleForECS exists.
+    assert _ours(emulator)["service_linked"] == [
+        "/aws-service-role/%s/" % service for service in (
+            "ecs.amazonaws.com", "ecs.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com",
+            "rds.amazonaws.com")
+    ]
 
 
 def test_second_run_reports_no_change(security):
@@ -191,16 +202,23 @@ def test_roles_trust_only_their_service_in_this_account(emulator, security):
     assert [s["Sid"] for s in application["Statement"]] == ["XRayTracesAreAccountWide"]
 
 
-def test_switching_to_client_vpn_replaces_the_alb_sources(emulator, security):
-    """Changing the access mode purges the old CIDRs: the ALB then accepts only the VPN's range."""
+def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(emulator, security):
+    """Client VPN source-NATs client traffic to its interfaces: the ALB (and RDS, for DR access) admit the
+    endpoint's own group, and the old CIDRs and the health checkers (internal ALB, no health check) are purged."""
     vpn = "10.99.0.0/22"
     run = run_playbook(emulator, tags="security_groups",
                        extra_vars={"security_groups_access_mode": "client_vpn", "security_groups_client_vpn_cidr": vpn})
     assert run.rc == 0, run.tail()
-    assert run.changed == 1, run.changed_tasks()
     ec2 = emulator.client("ec2")
-    alb = _groups(ec2)["alb"]["GroupId"]
-    assert _rules(ec2, alb, egress=False) == [("tcp", 80, 80, vpn), ("tcp", 443, 443, vpn)]
+    [endpoint] = ec2.describe_security_groups(
+        Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-client-vpn"]}])["SecurityGroups"]
+    vpn_group = endpoint["GroupId"]
+    groups = _groups(ec2)
+    assert _rules(ec2, groups["alb"]["GroupId"], egress=False) == [("tcp", 80, 80, vpn_group), ("tcp", 443, 443, vpn_group)]
+    assert ("tcp", 5432, 5432, vpn_group) in _rules(ec2, groups["rds"]["GroupId"], egress=False)
+    assert _rules(ec2, vpn_group, egress=True) == sorted(
+        [("tcp", 80, 80, groups["alb"]["GroupId"]), ("tcp", 443, 443, groups["alb"]["GroupId"]),
+         ("tcp", 5432, 5432, groups["rds"]["GroupId"])])
 
 
 def test_single_key_mode_puts_every_alias_on_one_key(emulator, security):
@@ -244,4 +262,4 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert run.rc != 0
     assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
-    assert _ours(emulator) == {"aliases": [], "roles": [], "groups": []}
+    assert _ours(emulator) == {"aliases": [], "roles": [], "groups": [], "service_linked": []}

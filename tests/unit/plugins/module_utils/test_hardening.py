@@ -8,6 +8,7 @@ import json
 import pytest
 
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening as h
+from ansible_collections.lifeworld.production.plugins.module_utils import hardening_network as hn
 
 NAMES = {"alb": "p-alb", "ecs": "p-ecs", "rds": "p-rds"}
 
@@ -35,7 +36,7 @@ def _groups():
 def _sg_check(groups, **kwargs):
     args = dict(names=NAMES, alb_cidrs=["203.0.113.0/24"], migration_cidrs=["192.0.2.10/32"])
     args.update(kwargs)
-    return h.check_security_groups(groups, **args)
+    return hn.check_security_groups(groups, **args)
 
 
 def _checks(entries):
@@ -54,6 +55,57 @@ def test_world_open_rds_is_named_with_port_and_remediation():
     world = next(f for f in found if f["check"] == "no ingress from the internet")
     assert world["detail"] == "admits 0.0.0.0/0 on tcp/5432" and world["remediation"]
     assert all(f["kind"] == "finding" for f in found)
+
+
+VPN_NAMES = dict(NAMES, client_vpn="p-client-vpn")
+
+
+def _vpn_groups():
+    """client_vpn mode as roles/security_groups builds it: the ALB and RDS admit the endpoint's group."""
+    groups = _groups()
+    groups[0]["IpPermissions"] += [_tcp(443, groups=["sg-vpn"]), _tcp(80, groups=["sg-vpn"])]
+    groups[2]["IpPermissions"].append(_tcp(5432, groups=["sg-vpn"]))
+    return groups + [_group("sg-vpn", "p-client-vpn")]
+
+
+def test_client_vpn_group_passes_on_the_alb_and_rds_in_client_vpn_mode_only():
+    assert _sg_check(_vpn_groups(), names=VPN_NAMES, client_vpn=True) == []
+    # The same rules without client_vpn mode: the group is an unlisted source on both.
+    assert sorted(_checks(_sg_check(_vpn_groups(), names=VPN_NAMES))) == [
+        ("p-alb (sg-alb)", "ALB admits only the allowed clients"), ("p-alb (sg-alb)", "ALB admits only the allowed clients"),
+        ("p-rds (sg-rds)", "RDS admits only ECS and the migration host")]
+
+
+def test_client_vpn_mode_still_fails_on_a_public_cidr_and_on_the_vpn_group_at_ecs():
+    groups = _vpn_groups()
+    groups[2]["IpPermissions"].append(_tcp(5432, ["0.0.0.0/0"]))
+    groups[0]["IpPermissions"].append(_tcp(443, ["198.51.100.0/24"]))
+    groups[1]["IpPermissions"].append(_tcp(3001, groups=["sg-vpn"]))
+    assert sorted(_checks(_sg_check(groups, names=VPN_NAMES, client_vpn=True))) == [
+        ("p-alb (sg-alb)", "ALB admits only the allowed clients"), ("p-ecs (sg-ecs)", "ECS admits only the ALB"),
+        ("p-rds (sg-rds)", "no ingress from the internet")]
+
+
+def test_client_vpn_mode_without_the_endpoint_group_is_a_finding():
+    found = _sg_check(_groups(), names=VPN_NAMES, client_vpn=True)
+    assert _checks(found) == [("p-client-vpn", "security group exists")]
+
+
+def _prefix_list_rule(port, prefix_list):
+    return dict(_tcp(port), PrefixListIds=[{"PrefixListId": prefix_list}])
+
+
+def test_alb_admits_the_health_checkers_prefix_list_on_its_listener_ports_only():
+    groups = _groups()
+    groups[0]["IpPermissions"].append(_prefix_list_rule(443, "pl-health"))
+    assert _sg_check(groups, alb_prefix_lists=["pl-health"]) == []
+    assert _checks(_sg_check(groups)) == [("p-alb (sg-alb)", "ALB admits only the allowed clients")]
+    groups[0]["IpPermissions"].append(_prefix_list_rule(22, "pl-health"))
+    assert _checks(_sg_check(groups, alb_prefix_lists=["pl-health"])) == [
+        ("p-alb (sg-alb)", "ALB opens only its listener ports")]
+    groups[2]["IpPermissions"].append(_prefix_list_rule(5432, "pl-health"))
+    assert ("p-rds (sg-rds)", "RDS admits only ECS and the migration host") in _checks(
+        _sg_check(groups, alb_prefix_lists=["pl-health"]))
 
 
 def test_ipv6_world_counts_as_world():
@@ -435,19 +487,59 @@ def test_secrets():
 def test_production_rotates_the_database_master_secret_whatever_the_inventory_expects():
     managers = {"arn:ours": "CUSTOMER"}
     secrets = {"p/x/jwt-secret": {"KmsKeyId": "arn:ours"}, "p/x/db-master": {"KmsKeyId": "arn:ours"}}
+    jwt_exception = {"p/x/jwt-secret": "one signing key in the application"}
     assert h.check_secrets(secrets, managers, []) == []
-    found = h.check_secrets(secrets, managers, [], production=True)
-    assert [(e["resource"], e["check"]) for e in found] == [("p/x/db-master", "secret rotation")]
+    found = h.check_secrets(secrets, managers, [], production=True, rotation_exceptions=jwt_exception)
+    assert [(e["kind"], e["resource"], e["check"]) for e in found] == [
+        ("finding", "p/x/db-master", "secret rotation"), ("exception", "p/x/jwt-secret", "secret rotation")]
     rotating = dict(secrets, **{"p/x/db-master": {"KmsKeyId": "arn:ours", "RotationEnabled": True}})
-    assert h.check_secrets(rotating, managers, [], production=True) == []
+    assert h.check_secrets(rotating, managers, [], production=True, rotation_exceptions=jwt_exception) == [
+        h.exception("p/x/jwt-secret", "secret rotation", "one signing key in the application")]
+
+
+# The secret RDS keeps the master password in (ManageMasterUserPassword), as describe_secret answers for it.
+RDS_MASTER = {"Name": "rds!db-0123", "ARN": "arn:aws:secretsmanager:us-east-1:1:secret:rds!db-0123-AbC",
+              "KmsKeyId": "arn:ours", "RotationEnabled": True, "OwningService": "rds"}
+
+
+def test_an_rds_managed_rotating_master_password_satisfies_db_master_and_is_checked_for_our_key():
+    managers = {"arn:ours": "CUSTOMER", "arn:aws": "AWS"}
+    secrets = {"p/x/db-master": {"KmsKeyId": "arn:ours"}}
+    assert h.check_secrets(secrets, managers, [], production=True, rds_master=RDS_MASTER) == []
+    stopped = dict(RDS_MASTER, RotationEnabled=False)
+    found = h.check_secrets(secrets, managers, [], production=True, rds_master=stopped)
+    assert [(e["kind"], e["resource"], e["check"]) for e in found] == [("finding", "p/x/db-master", "secret rotation")]
+    assert "rds_manage_master_user_password" in found[0]["remediation"]
+    aws_key = dict(RDS_MASTER, KmsKeyId="arn:aws")
+    found = h.check_secrets(secrets, managers, [], production=True, rds_master=aws_key)
+    assert [(e["resource"], e["check"]) for e in found] == [("rds!db-0123", "secret encrypted with our KMS key")]
+
+
+def test_the_master_secret_can_never_be_an_exception_and_others_need_one_in_production():
+    managers = {"arn:ours": "CUSTOMER"}
+    secrets = {"p/x/db-master": {"KmsKeyId": "arn:ours"}, "p/x/api-keys": {"KmsKeyId": "arn:ours"}}
+    found = h.check_secrets(secrets, managers, [], production=True,
+                            rotation_exceptions={"p/x/db-master": "no", "p/x/api-keys": "keys issued by vendors"})
+    assert [(e["kind"], e["resource"]) for e in found] == [("exception", "p/x/api-keys"), ("finding", "p/x/db-master")]
+    # Without the documented exception the non-rotating API keys are a finding, not a silent pass.
+    found = h.check_secrets(secrets, managers, [], production=True, rds_master=RDS_MASTER)
+    assert [(e["kind"], e["resource"], e["detail"]) for e in found] == [("finding", "p/x/api-keys", "rotation is off")]
+    # A rotating secret needs no exception: it is simply not reported.
+    rotating = dict(secrets, **{"p/x/api-keys": {"KmsKeyId": "arn:ours", "RotationEnabled": True}})
+    assert h.check_secrets(rotating, managers, [], production=True, rds_master=RDS_MASTER,
+                           rotation_exceptions={"p/x/api-keys": "stale"}) == []
 
 
 def test_split_and_table():
-    entries = [h.finding("r", "c", "d", "fix it"), h.not_checkable("r2", "c2", "why")]
+    entries = [h.finding("r", "c", "d", "fix it"), h.not_checkable("r2", "c2", "why"),
+               h.exception("r3", "c3", "documented")]
     findings, unknown = h.split(entries)
     assert findings == [{"resource": "r", "check": "c", "detail": "d", "remediation": "fix it"}]
     assert unknown == [{"resource": "r2", "check": "c2", "reason": "why"}]
-    assert h.table(findings, unknown) == ["FINDING  r | c | d | fix: fix it", "NOT CHECKABLE HERE  r2 | c2 | why"]
+    accepted = h.exceptions(entries)
+    assert accepted == [{"resource": "r3", "check": "c3", "reason": "documented"}]
+    assert h.table(findings, unknown, accepted) == [
+        "FINDING  r | c | d | fix: fix it", "NOT CHECKABLE HERE  r2 | c2 | why", "DOCUMENTED EXCEPTION  r3 | c3 | documented"]
 
 
 TRAIL_ARN = "arn:aws:cloudtrail:us-east-1:123456789012:trail/p-trail"

@@ -262,3 +262,52 @@ def test_unknown_vpc_fails_with_the_aws_error(args, run_module):
 
     assert result["failed"] is True
     assert result["msg"].startswith("Failed to create flow log")
+
+
+def refuse_the_role_first(monkeypatch, times):
+    """AWS answers CreateFlowLogs with InvalidParameter while a role created seconds ago has not propagated; moto
+    checks no role, so the answer is injected (before-call short-circuits the request) and moto serves the rest."""
+    from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+    from ansible_collections.lifeworld.production.plugins.module_utils import iam
+    refused, slept = [], []
+    monkeypatch.setattr(iam.time, "sleep", slept.append)
+    original = AnsibleAWSModule.client
+
+    def refuse(**kwargs):
+        if len(refused) < times:
+            refused.append(kwargs["params"])
+            body = {"Error": {"Code": "InvalidParameter", "Message": f"Unable to assume given IAM role: '{ROLE_ARN}'"}}
+            return type("Response", (), {"status_code": 400, "headers": {}})(), body
+        return None
+
+    def client(self, *args, **kwargs):
+        made = original(self, *args, **kwargs)
+        made.meta.events.register("before-call.ec2.CreateFlowLogs", refuse)
+        return made
+
+    monkeypatch.setattr(AnsibleAWSModule, "client", client)
+    return refused, slept
+
+
+def test_a_role_iam_has_not_propagated_is_retried(ec2, vpc_id, args, run_module, monkeypatch):
+    refused, slept = refuse_the_role_first(monkeypatch, times=2)
+
+    result = run(run_module, args)
+
+    assert len(refused) == 2
+    assert len(slept) == 2
+    [flow_log] = flow_logs_of(ec2, vpc_id)
+    assert result["flow_log"]["flow_log_id"] == flow_log["FlowLogId"]
+
+
+def test_a_role_that_never_becomes_assumable_fails_in_the_end(ec2, vpc_id, args, run_module, monkeypatch):
+    from ansible_collections.lifeworld.production.plugins.module_utils import iam
+    refuse_the_role_first(monkeypatch, times=1000)
+    clock = iter(range(0, 100000, 60))
+    monkeypatch.setattr(iam.time, "monotonic", lambda: next(clock))
+
+    result = run_module(ec2_vpc_flow_log, args)
+
+    assert result.get("failed") is True
+    assert "Unable to assume given IAM role" in result["msg"]
+    assert flow_logs_of(ec2, vpc_id) == []

@@ -132,3 +132,71 @@ def test_api_error_is_reported(stubbed, run_module):
 
     assert result.get("failed") is True
     assert "describe cluster" in result["msg"]
+
+
+# The first cluster of a fresh account: ECS creates AWSServiceRoleForECS itself and fails to assume it seconds
+# later. moto never does this, so the Stubber reproduces AWS's answer.
+SLR_MESSAGE = "Unable to assume the service linked role. Please verify that the ECS service linked role exists."
+CREATE = {"clusterName": NAME, "settings": [{"name": "containerInsights", "value": "enabled"}],
+          "capacityProviders": ["FARGATE"],
+          "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]}
+
+
+@pytest.fixture
+def no_sleep(monkeypatch):
+    from ansible_collections.lifeworld.production.plugins.module_utils import iam
+    slept = []
+    monkeypatch.setattr(iam.time, "sleep", slept.append)
+    return slept
+
+
+def test_create_retries_while_the_ecs_service_linked_role_propagates(stubbed, run_module, no_sleep):
+    stubbed.add_response("describe_clusters", {"clusters": [], "failures": []}, DESCRIBE)
+    stubbed.add_client_error("create_cluster", "InvalidParameterException", SLR_MESSAGE, 400, expected_params=CREATE)
+    stubbed.add_response("create_cluster", {"cluster": _existing("enabled")["clusters"][0]}, CREATE)
+    stubbed.add_response("describe_clusters", _existing("enabled"), DESCRIBE)
+
+    result = run_module(ecs_cluster_settings, STUB_ARGS)
+
+    assert not result.get("failed"), result.get("msg")
+    assert result["changed"] is True
+    assert result["cluster"]["capacity_providers"] == ["FARGATE"]
+    assert len(no_sleep) == 1
+    stubbed.assert_no_pending_responses()
+
+
+def test_a_cluster_left_without_capacity_providers_gets_them(stubbed, run_module, no_sleep, monkeypatch):
+    bare = {"clusters": [dict(_existing("enabled")["clusters"][0], capacityProviders=[],
+                              defaultCapacityProviderStrategy=[])], "failures": []}
+    from ansible_collections.lifeworld.production.plugins.module_utils import iam
+    # Past the retry budget at once: the error goes through, and the module finds the half-made cluster.
+    clock = iter([0, iam.PROPAGATION_TIMEOUT + 1, 1000, 1000])
+    monkeypatch.setattr(iam.time, "monotonic", lambda: next(clock))
+    stubbed.add_response("describe_clusters", {"clusters": [], "failures": []}, DESCRIBE)
+    stubbed.add_client_error("create_cluster", "InvalidParameterException", SLR_MESSAGE, 400, expected_params=CREATE)
+    stubbed.add_response("describe_clusters", bare, DESCRIBE)
+    stubbed.add_response(
+        "put_cluster_capacity_providers", {"cluster": _existing("enabled")["clusters"][0]},
+        {"cluster": NAME, "capacityProviders": ["FARGATE"],
+         "defaultCapacityProviderStrategy": [{"capacityProvider": "FARGATE", "weight": 1, "base": 0}]},
+    )
+    stubbed.add_response("describe_clusters", _existing("enabled"), DESCRIBE)
+
+    result = run_module(ecs_cluster_settings, STUB_ARGS)
+
+    assert not result.get("failed"), result.get("msg")
+    assert result["cluster"]["capacity_providers"] == ["FARGATE"]
+    stubbed.assert_no_pending_responses()
+
+
+def test_another_invalid_parameter_is_not_retried(stubbed, run_module, no_sleep):
+    stubbed.add_response("describe_clusters", {"clusters": [], "failures": []}, DESCRIBE)
+    stubbed.add_client_error("create_cluster", "InvalidParameterException", "Capacity provider FOO does not exist",
+                             400, expected_params=CREATE)
+    stubbed.add_response("describe_clusters", {"clusters": [], "failures": []}, DESCRIBE)
+
+    result = run_module(ecs_cluster_settings, STUB_ARGS)
+
+    assert result.get("failed") is True
+    assert "Capacity provider FOO" in result["msg"]
+    assert no_sleep == []

@@ -271,10 +271,15 @@ def test_plan_minimums_hold_whatever_the_inventory_asks(aws, run_module):
     _build(aws)
     rds = aws.client("rds")
     rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", MultiAZ=False, BackupRetentionPeriod=3, ApplyImmediately=True)
-    # An inventory that asks for one day of backups and no Multi-AZ, in production, without a rotation function.
-    lowered = dict(ARGS, rds_min_backup_retention_days=1, rds_multi_az=False, production=True)
-    assert sorted(_pairs(run_module(module, lowered))) == [
+    # An inventory that asks for one day of backups and no Multi-AZ, in production, without a rotation function
+    # (the JWT secret's rotation a documented exception).
+    lowered = dict(ARGS, rds_min_backup_retention_days=1, rds_multi_az=False, production=True,
+                   secrets_rotation_exceptions={"p/test/jwt-secret": "one signing key"})
+    result = run_module(module, lowered)
+    assert sorted(_pairs(result)) == [
         (PREFIX + "-db", "RDS Multi-AZ"), (PREFIX + "-db", "RDS backups kept"), ("p/test/db-master", "secret rotation")]
+    assert result["exceptions"] == [{"resource": "p/test/jwt-secret", "check": "secret rotation",
+                                     "reason": "one signing key"}]
     # Outside production single-AZ and no rotation may be the inventory's choice; 3 days of backups never is.
     elsewhere = dict(lowered, production=False)
     assert _pairs(run_module(module, elsewhere)) == [(PREFIX + "-db", "RDS backups kept")]
@@ -282,6 +287,40 @@ def test_plan_minimums_hold_whatever_the_inventory_asks(aws, run_module):
     rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", BackupRetentionPeriod=7, ApplyImmediately=True)
     assert run_module(module, elsewhere)["findings"] == []
     assert _pairs(run_module(module, dict(elsewhere, rds_min_backup_retention_days=14))) == [(PREFIX + "-db", "RDS backups kept")]
+
+
+def test_real_account_sources_pass_and_a_public_cidr_still_fails(aws, run_module):
+    """client_vpn mode and Route 53 health checks: the ALB admits the endpoint's group and the checkers' prefix
+    list, RDS the endpoint's group; the master password is RDS-managed (rotating, in its own secret) and the JWT
+    secret's missing rotation is a documented exception. EMULATOR: moto has no AWS-managed prefix lists, so the
+    checkers' list is a customer-managed one of the same name."""
+    ids = _build(aws)
+    ec2, rds = aws.client("ec2"), aws.client("rds")
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-vpc"]}])["Vpcs"][0]["VpcId"]
+    vpn = ec2.create_security_group(GroupName=PREFIX + "-client-vpn", Description="vpn", VpcId=vpc, TagSpecifications=[
+        {"ResourceType": "security-group", "Tags": [{"Key": "Name", "Value": PREFIX + "-client-vpn"}]}])["GroupId"]
+    health = ec2.create_managed_prefix_list(PrefixListName="com.amazonaws.us-east-1.route53-healthchecks",
+                                            MaxEntries=5, AddressFamily="IPv4")["PrefixList"]["PrefixListId"]
+    ec2.authorize_security_group_ingress(GroupId=ids["alb"], IpPermissions=[
+        _tcp(443, groups=[vpn]), dict(_tcp(443), PrefixListIds=[{"PrefixListId": health}])])
+    ec2.authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, groups=[vpn])])
+    key = aws.client("kms").describe_key(KeyId="alias/%s-secrets" % PREFIX)["KeyMetadata"]["Arn"]
+    rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", ManageMasterUserPassword=True,
+                           MasterUserSecretKmsKeyId=key, ApplyImmediately=True)
+    real = dict(ARGS, client_vpn=True, alb_prefix_list_names=["com.amazonaws.us-east-1.route53-healthchecks"],
+                production=True, secrets_rotation_exceptions={"p/test/jwt-secret": "one signing key"})
+
+    result = run_module(module, real)
+    assert result["findings"] == [], result["report"]
+    assert [(e["resource"], e["check"]) for e in result["exceptions"]] == [("p/test/jwt-secret", "secret rotation")]
+    assert any(line.startswith("DOCUMENTED EXCEPTION  p/test/jwt-secret") for line in result["report"])
+    # Without client_vpn mode and the prefix list those sources are unlisted ones.
+    assert sorted(set(_pairs(run_module(module, dict(real, client_vpn=False, alb_prefix_list_names=[]))))) == [
+        ("%s-alb (%s)" % (PREFIX, ids["alb"]), "ALB admits only the allowed clients"),
+        ("%s-rds (%s)" % (PREFIX, ids["rds"]), "RDS admits only ECS and the migration host")]
+    # A public CIDR on RDS is a finding whatever else RDS may admit.
+    ec2.authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, ["0.0.0.0/0"])])
+    assert _pairs(run_module(module, real)) == [("%s-rds (%s)" % (PREFIX, ids["rds"]), "no ingress from the internet")]
 
 
 def test_empty_account_names_what_is_missing(aws, run_module):
@@ -301,4 +340,7 @@ def test_bad_option_combinations_fail_before_any_call(aws, run_module, calls):
     assert result["failed"] and "ecs, rds" in result["msg"]
     result = run_module(module, dict(ARGS, secrets_rotation_expected=["p/test/other"]))
     assert result["failed"] and "p/test/other" in result["msg"]
+    result = run_module(module, dict(ARGS, secrets_rotation_expected=[SECRETS[0]],
+                                     secrets_rotation_exceptions={SECRETS[0]: "why"}))
+    assert result["failed"] and "both" in result["msg"]
     assert calls == []
