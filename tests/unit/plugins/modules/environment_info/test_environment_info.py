@@ -134,8 +134,8 @@ def test_one_call_per_resource_type_whatever_the_number_of_resources(built, run_
         ("ec2", "DescribeVpcs"): 1, ("ec2", "DescribeSecurityGroups"): 1, ("iam", "ListRoles"): 1,
         ("kms", "ListAliases"): 1, ("kms", "DescribeKey"): 3, ("secretsmanager", "ListSecrets"): 1,
         ("rds", "DescribeDBInstances"): 1, ("ecr", "DescribeRepositories"): 1, ("logs", "DescribeLogGroups"): 1,
-        ("sns", "ListTopics"): 1, ("elasticloadbalancing", "DescribeLoadBalancers"): 1,
-        ("elasticloadbalancing", "DescribeTargetGroups"): 1, ("ecs", "DescribeClusters"): 1}
+        ("sns", "ListTopics"): 1, ("elbv2", "DescribeLoadBalancers"): 1,
+        ("elbv2", "DescribeTargetGroups"): 1, ("ecs", "DescribeClusters"): 1}
 
 
 def test_report_reads_what_preflight_judges(built, run_module):
