@@ -22,7 +22,7 @@ COMPONENTS = {key: component for key, component, dummy, dummy_pattern in contrac
 
 # Names given by type rather than by contract key (a role with names of its own), and the step that builds each.
 EXTRA_TYPES = {"kms_aliases": ("kms_alias", "security"), "security_groups": ("security_group", "security"),
-               "iam_roles": ("iam_role", "security")}
+               "iam_roles": ("iam_role", "security"), "secrets": ("secret", "data")}
 
 
 def wanted_names(names: Dict[str, str], keys: Iterable[str]) -> Dict[str, str]:

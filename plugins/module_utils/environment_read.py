@@ -57,10 +57,13 @@ def paginate(client, operation: str, **params: Any) -> Dict[str, Any]:
     return client.get_paginator(operation).paginate(**params).build_full_result()
 
 
-def vpcs(client, names: List[str], **_ignored) -> Dict[str, Dict[str, Any]]:
-    """Managed VPCs by Name tag (ManagedBy=ansible: a hand-made VPC of the same name is not the environment's)."""
-    found = paginate(client, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": names},
-                                                       {"Name": "tag:ManagedBy", "Values": ["ansible"]}])
+def vpcs(client, names: List[str], managed: bool = True, **_ignored) -> Dict[str, Dict[str, Any]]:
+    """VPCs by Name tag; managed: only those tagged ManagedBy=ansible (a hand-made VPC of the same name is not the
+    environment's)."""
+    filters = [{"Name": "tag:Name", "Values": names}]
+    if managed:
+        filters.append({"Name": "tag:ManagedBy", "Values": ["ansible"]})
+    found = paginate(client, "describe_vpcs", Filters=filters)
     return {_tags(vpc)["Name"]: vpc for vpc in found.get("Vpcs", [])}
 
 

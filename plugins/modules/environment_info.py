@@ -53,6 +53,11 @@ options:
     type: list
     elements: str
     default: []
+  secrets:
+    description: More Secrets Manager secrets to find, by name (metadata only, never a value).
+    type: list
+    elements: str
+    default: []
   vpc_id:
     description: VPC the security and target groups must be in; default the contract's VPC when V(vpc) is read.
     type: str
@@ -163,6 +168,7 @@ def main():
         kms_aliases=dict(type="list", elements="str", default=[]),
         security_groups=dict(type="list", elements="str", default=[]),
         iam_roles=dict(type="list", elements="str", default=[]),
+        secrets=dict(type="list", elements="str", default=[], no_log=False),
         vpc_id=dict(type="str"),
         subnets=dict(type="bool", default=False),
         report=dict(type="bool", default=False),
