@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 ---
 module: environment_info
-version_added: 1.1.0
+version_added: 1.0.0
 short_description: Read the built environment by the naming contract, in batched calls
 description:
   - The one reader of the built environment. Finds the resources of the naming contract
