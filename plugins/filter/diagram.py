@@ -47,6 +47,7 @@ def to_dot(model):
     subnet_ids = {s["id"]: s for s in model["subnets"]}
     tier_colour = {"public": "#e3f2fd", "private": "#fff8e1", "isolated": "#fce4ec"}
     databases_by_az = {}
+
     def db_zones(db):
         return sorted({subnet_ids[s]["az"] for s in db["subnets"] if s in subnet_ids}) or zones
 
