@@ -18,6 +18,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.errors import AWSErrorH
 from ansible_collections.amazon.aws.plugins.module_utils.exceptions import AnsibleAWSError
 
 from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
+# The collection's reader of the environment: the calls both it and this check make are written once, there.
+from ansible_collections.lifeworld.production.plugins.module_utils.environment_read import paginate as _paginate
+from ansible_collections.lifeworld.production.plugins.module_utils.environment_read import role_documents
+from ansible_collections.lifeworld.production.plugins.module_utils.environment_read import vpcs
 
 # The "does not exist" codes of the services read here.
 MISSING = [
@@ -48,15 +52,10 @@ class HardeningErrorHandler(AWSErrorHandler):
         return is_boto3_error_code(MISSING)
 
 
-@aws_retry()
-def _paginate(client, operation: str, **params: Any) -> Dict[str, Any]:
-    return client.get_paginator(operation).paginate(**params).build_full_result()
-
-
 @HardeningErrorHandler.common_error_handler("describe the VPC")
 def find_vpc_id(client, name: str) -> Optional[str]:
-    vpcs = _paginate(client, "describe_vpcs", Filters=[{"Name": "tag:Name", "Values": [name]}]).get("Vpcs", [])
-    return vpcs[0]["VpcId"] if vpcs else None
+    found = vpcs(client, [name], managed=False).get(name)
+    return found["VpcId"] if found else None
 
 
 @HardeningErrorHandler.common_error_handler("describe security groups")
@@ -79,16 +78,7 @@ def prefix_list_ids(client, names: List[str]) -> List[str]:
 def iam_role(client, name: str) -> Optional[Dict[str, Any]]:
     """The role with its inline policies and the default version of every attached policy, by name/ARN."""
     role = aws_retry()(client.get_role)(RoleName=name)["Role"]
-    inline = {}
-    for policy in _paginate(client, "list_role_policies", RoleName=name).get("PolicyNames", []):
-        inline[policy] = aws_retry()(client.get_role_policy)(RoleName=name, PolicyName=policy)[
-            "PolicyDocument"]
-    attached = {}
-    for policy in _paginate(client, "list_attached_role_policies", RoleName=name).get("AttachedPolicies", []):
-        arn = policy["PolicyArn"]
-        version = aws_retry()(client.get_policy)(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-        attached[arn] = aws_retry()(client.get_policy_version)(PolicyArn=arn, VersionId=version)[
-            "PolicyVersion"]["Document"]
+    inline, attached = role_documents(client, name)
     return dict(role, InlinePolicies=inline, AttachedPolicies=attached)
 
 

@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
-"""scripts/local_stack/standins.py and scripts/operations/metrics.py against in-process moto: release images pushed
-through the registry API (blobs first, then a manifest naming them), tasks registered in their target groups, and
+"""scripts/local_stack/standins.py and plugins/module_utils/environment_metrics.py against in-process moto: release
+images pushed through the registry API (blobs first, then a manifest naming them), tasks registered in their target groups, and
 the CloudWatch figures verify.yml reads (present after the stand-ins put them, None before)."""
 
 import gzip
@@ -13,7 +13,8 @@ import tarfile
 import pytest
 
 from scripts.local_stack import standins
-from scripts.operations.metrics import metrics
+from ansible_collections.lifeworld.production.plugins.module_utils import environment_report
+from ansible_collections.lifeworld.production.plugins.module_utils.environment_metrics import metrics
 
 PREFIX = "life-world-os-local"
 
@@ -98,7 +99,7 @@ def test_tasks_are_registered_in_their_target_groups_inside_the_service_subnets(
 def test_metrics_are_none_before_anything_is_put(aws, built):
     lb = {"name": PREFIX + "-alb", "arn": built["lb"]["LoadBalancerArn"],
           "target_groups": [{"name": g["TargetGroupName"], "arn": g["TargetGroupArn"]} for g in built["groups"].values()]}
-    facts = metrics(aws, PREFIX, lb, [{"name": "backend"}, {"name": "frontend"}], 10)
+    facts = metrics(aws.client, PREFIX, lb, [{"name": "backend"}, {"name": "frontend"}], 10)
     assert facts["load_balancer"] == {"name": PREFIX + "-alb", "requests": None, "elb_5xx": None, "target_5xx": None}
     assert [g["healthy"] for g in facts["target_groups"]] == [None, None]
     assert [s["running"] for s in facts["services"]] == [None, None]
@@ -112,7 +113,7 @@ def test_metrics_read_back_what_the_standins_put(aws, built):
         "Dimensions": [{"Name": "LoadBalancer", "Value": built["lb"]["LoadBalancerArn"].split(":loadbalancer/")[1]}]}])
     lb = {"name": PREFIX + "-alb", "arn": built["lb"]["LoadBalancerArn"],
           "target_groups": [{"name": g["TargetGroupName"], "arn": g["TargetGroupArn"]} for g in built["groups"].values()]}
-    facts = metrics(aws, PREFIX, lb, [{"name": "backend"}, {"name": "frontend"}], 10)
+    facts = metrics(aws.client, PREFIX, lb, [{"name": "backend"}, {"name": "frontend"}], 10)
     assert facts["load_balancer"]["requests"] == 120
     assert facts["load_balancer"]["target_5xx"] == 3 and facts["load_balancer"]["elb_5xx"] is None
     assert [g["healthy"] for g in facts["target_groups"]] == [2, 2]
@@ -132,20 +133,18 @@ def test_with_health_runs_the_command_with_a_url_that_answers_200(tmp_path):
 
 
 def test_rollback_artefacts_say_whether_each_image_of_the_running_revision_is_in_ecr(aws, built):
-    from scripts.operations import environment
-
     account = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-    assert environment._ecr_reference(account + "/life-world-os/backend:local") == (
+    assert environment_report.ecr_reference(account + "/life-world-os/backend:local") == (
         "life-world-os/backend", {"imageTag": "local"})
-    assert environment._ecr_reference(account + "/life-world-os/backend@sha256:" + "a" * 64) == (
+    assert environment_report.ecr_reference(account + "/life-world-os/backend@sha256:" + "a" * 64) == (
         "life-world-os/backend", {"imageDigest": "sha256:" + "a" * 64})
-    assert environment._ecr_reference("nginx:1.27") is None
+    assert environment_report.ecr_reference("nginx:1.27") is None
     standins.push_release_images(aws, "life-world-os", "local")
     ecs = aws.client("ecs")
     for name, tag in (("backend", "local"), ("frontend", "gone")):
         ecs.register_task_definition(family="%s-%s" % (PREFIX, name), containerDefinitions=[
             {"name": name, "image": "%s/life-world-os/%s:%s" % (account, name, tag), "memory": 512}])
     services = [{"name": n, "task_definition": "%s-%s:2" % (PREFIX, n)} for n in ("backend", "frontend")]
-    found = environment.rollback_artefacts(aws, services)
+    found = environment_report.rollback_artefacts(aws.client, services)
     assert [(a["service"], a["status"], [i["in_ecr"] for i in a["images"]]) for a in found] == [
         ("backend", "ACTIVE", [True]), ("frontend", "ACTIVE", [False])]

@@ -1,20 +1,25 @@
 # -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the lifeworld.production collection
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
 """CloudWatch figures of the plan's "Verify Deployment" step (``aws cloudwatch get-metric-statistics``) over the last
 minutes: the ALB's requests and 5xx answers, the healthy hosts of each target group, the running tasks of each ECS
-service (Container Insights). Read by scripts/operations/environment.py (--metrics-minutes) for playbooks/verify.yml.
+service (Container Insights). Read by environment_report (lifeworld.production.environment_info with
+metrics_minutes) for playbooks/verify.yml.
 
 A figure is None when CloudWatch holds no datapoint for it in the window; what that means is for the judge
 (lifeworld.production.metric_findings) to say. Emulator: moto never emits ALB or ECS metrics, so the tests and the
 demo put them with put_metric_data (scripts/local_stack/standins.py); against moto nothing else makes this pass.
 """
 
-from __future__ import annotations
-
 import datetime
+
+from ansible_collections.lifeworld.production.plugins.module_utils.common import aws_retry
 
 
 def _figure(cloudwatch, namespace, name, dimensions, statistic, start, end, period):
-    points = cloudwatch.get_metric_statistics(
+    points = aws_retry()(cloudwatch.get_metric_statistics)(
         Namespace=namespace, MetricName=name, StartTime=start, EndTime=end, Period=period, Statistics=[statistic],
         Dimensions=[{"Name": key, "Value": value} for key, value in dimensions.items()])["Datapoints"]
     if not points:
@@ -29,10 +34,10 @@ def alb_dimension(arn):
     return arn.split(":loadbalancer/", 1)[-1] if ":loadbalancer/" in arn else arn.rsplit(":", 1)[-1]
 
 
-def metrics(session, cluster, load_balancer, services, minutes, now=None):
+def metrics(client_for, cluster, load_balancer, services, minutes, now=None):
     """{window_minutes, load_balancer: {requests, elb_5xx, target_5xx} | None, target_groups: [{name, healthy}],
     services: [{name, running}]} from the environment facts' load_balancer and services."""
-    cloudwatch = session.client("cloudwatch")
+    cloudwatch = client_for("cloudwatch")
     period = 60
     now = now or datetime.datetime.now(datetime.timezone.utc)
     start = now - datetime.timedelta(minutes=minutes)
