@@ -31,15 +31,15 @@ def rds_engine_version_problem(versions, wanted, region=""):
         # An empty answer means the check reached nothing it can judge by: that is a failure, not a pass.
         return ("rds_engine_version: RDS listed no PostgreSQL version%s, so %s cannot be checked (permissions: "
                 "rds:DescribeDBEngineVersions)" % (" in " + region if region else "", wanted))
-    major = wanted.split(".")[0]
-    same_major = [v for v in offered if v.split(".")[0] == major]
+    major = wanted.split(".", maxsplit=1)[0]
+    same_major = [v for v in offered if v.split(".", maxsplit=1)[0] == major]
     if wanted in offered or ("." not in wanted and same_major):
         return ""
     where = " in " + region if region else ""
     if same_major:
         return ("rds_engine_version: RDS cannot create PostgreSQL %s%s; it offers %s (or give the major version %s "
                 "alone and RDS picks its default minor)" % (wanted, where, ", ".join(same_major), major))
-    majors = sorted({v.split(".")[0] for v in offered}, key=_key)
+    majors = sorted({v.split(".", maxsplit=1)[0] for v in offered}, key=_key)
     return ("rds_engine_version: RDS offers no PostgreSQL %s%s; its major versions: %s"
             % (wanted, where, ", ".join(majors)))
 

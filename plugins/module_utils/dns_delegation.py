@@ -51,7 +51,7 @@ def encode_query(zone: str, query_id: int) -> bytes:
 def _read_name(message: bytes, offset: int):
     """(name, offset after it) with RFC 1035 compression pointers followed."""
     labels, jumped, end = [], False, offset
-    for _ in range(128):  # a loop of pointers is malformed
+    for unused_hop in range(128):  # a loop of pointers is malformed
         length = message[offset]
         if length & 0xC0 == 0xC0:
             if not jumped:
@@ -77,13 +77,14 @@ def decode_ns_answer(message: bytes, query_id: int) -> List[str]:
     if rcode:
         raise ValueError("DNS error code %d" % rcode)
     offset = 12
-    for _ in range(questions):
-        _, offset = _read_name(message, offset)
+    for unused_question in range(questions):
+        offset = _read_name(message, offset)[1]
         offset += 4
     found = []
-    for _ in range(answers):
-        _, offset = _read_name(message, offset)
-        rtype, _, _, length = struct.unpack(">HHIH", message[offset:offset + 10])
+    for unused_answer in range(answers):
+        offset = _read_name(message, offset)[1]
+        fields = struct.unpack(">HHIH", message[offset:offset + 10])
+        rtype, length = fields[0], fields[3]
         offset += 10
         if rtype == NS_TYPE:
             found.append(_read_name(message, offset)[0])
@@ -96,7 +97,7 @@ def udp_ns_query(zone: str, server: Optional[str] = None, port: int = 53, timeou
     with socket.socket(socket.AF_INET6 if ":" in (server or "") else socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.settimeout(timeout)
         sock.sendto(encode_query(zone, query_id), (server or system_resolver(), port))
-        message, _ = sock.recvfrom(4096)
+        message = sock.recvfrom(4096)[0]
     return decode_ns_answer(message, query_id)
 
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from unit.plugins.modules.route53_delegation_info.test_route53_delegation_info import fake_dns  # noqa: F401
+from unit.plugins.modules.route53_delegation_info.test_route53_delegation_info import fake_dns  # noqa: F401  # pylint: disable=unused-import
 
 from .harness import run_playbook
 

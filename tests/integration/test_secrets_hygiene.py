@@ -47,9 +47,9 @@ def _aws_secret_values(emulator):
     """The values the data tier stored, read back the way an attacker with the values would match them."""
     read = emulator.client("secretsmanager").get_secret_value
     path = "%s/%s/" % (PROJECT, ENVIRONMENT)
+    managed_arn = json.loads(read(SecretId=path + "db-master")["SecretString"])["masterUserSecretArn"]
     values = {"jwt-secret": read(SecretId=path + "jwt-secret")["SecretString"],
-              "db master password": json.loads(read(SecretId=json.loads(read(SecretId=path + "db-master")["SecretString"])
-                                                          ["masterUserSecretArn"])["SecretString"])["password"]}
+              "db master password": json.loads(read(SecretId=managed_arn)["SecretString"])["password"]}
     for key, value in json.loads(read(SecretId=path + "api-keys")["SecretString"]).items():
         values["api-keys " + key] = value
     return values

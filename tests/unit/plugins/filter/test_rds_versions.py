@@ -7,7 +7,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.lifeworld.production.plugins.filter.rds_versions import rds_engine_version_problem
 
-OFFERED = [{"engine": "postgres", "engine_version": v, "db_parameter_group_family": "postgres" + v.split(".")[0]}
+OFFERED = [{"engine": "postgres", "engine_version": v, "db_parameter_group_family": "postgres" + v.split(".", maxsplit=1)[0]}
            for v in ("15.10", "16.6", "16.8", "16.10", "17.2")]
 
 

@@ -48,7 +48,7 @@ def _role(name="AWSServiceRoleForECS"):
 
 
 def test_a_role_created_concurrently_counts_as_existing(monkeypatch, run_module):
-    _, stubber = stubbed_client(monkeypatch, "iam")
+    stubber = stubbed_client(monkeypatch, "iam")[1]
     listing = {"PathPrefix": "/aws-service-role/ecs.amazonaws.com/"}
     stubber.add_response("list_roles", {"Roles": []}, listing)
     stubber.add_client_error(
@@ -67,7 +67,7 @@ def test_a_role_created_concurrently_counts_as_existing(monkeypatch, run_module)
 
 
 def test_another_invalid_input_fails(monkeypatch, run_module):
-    _, stubber = stubbed_client(monkeypatch, "iam")
+    stubber = stubbed_client(monkeypatch, "iam")[1]
     stubber.add_response("list_roles", {"Roles": []}, {"PathPrefix": "/aws-service-role/nope.amazonaws.com/"})
     stubber.add_client_error("create_service_linked_role", "InvalidInput", "Invalid service name", 400)
 
