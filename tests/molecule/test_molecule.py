@@ -69,7 +69,7 @@ def test_scenario_passes_and_converges_once(scenario, record_property):
     assert results.get(scenario) == 0, tail
 
     steps = actions(output)
-    names = [name for name, _ in steps]
+    names = [step[0] for step in steps]
     assert "idempotence" in names, names
     assert changed(dict(steps)["idempotence"]) == 0, dict(steps)["idempotence"][-4000:]
     checks = [block for name, block in steps if name == "check"]

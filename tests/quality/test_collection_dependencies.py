@@ -33,8 +33,11 @@ IN_TEXT = [re.compile(pattern % FQCN) for pattern in (
 )]
 CALLBACK_SETTINGS = {"ANSIBLE_STDOUT_CALLBACK", "ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST",
                      "stdout_callback", "callbacks_enabled", "callback_whitelist"}
-PYTHON = [re.compile(r"\bansible_collections\.(%s\.%s)\b" % (NAME, NAME)),
-          re.compile(r"^\s+-\s+%s\s*$" % FQCN, re.M)]  # extends_documentation_fragment entries
+PYTHON = [re.compile(r"\bansible_collections\.(%s\.%s)\b" % (NAME, NAME))]
+# extends_documentation_fragment's list; other lists in DOCUMENTATION (choices, samples such as
+# ecs.amazonaws.com) look like FQCNs too, so only this key's entries count.
+FRAGMENTS = re.compile(r"^extends_documentation_fragment:\s*\n((?:[ \t]+-[^\n]*\n)+)", re.M)
+FRAGMENT = re.compile(r"^\s+-\s+%s(?:\.%s)*\s*$" % (FQCN, NAME), re.M)  # amazon.aws.region.modules
 
 
 def _walk(node, found, parent_key=None):
@@ -92,8 +95,11 @@ def used_collections(root):
         note(found, cfg)
     for path in sorted((root / "plugins").rglob("*.py")) if (root / "plugins").is_dir() else []:
         found = set()
+        text = path.read_text()
         for pattern in PYTHON:
-            found.update(m[1] for m in pattern.finditer(path.read_text()))
+            found.update(m[1] for m in pattern.finditer(text))
+        for block in FRAGMENTS.finditer(text):
+            found.update(m[1] for m in FRAGMENT.finditer(block[1]))
         note(found, path)
     return used
 
@@ -162,3 +168,24 @@ def test_data_keys_that_look_like_fqcns_are_not_collections(tmp_path):
     (tmp_path / "playbooks").mkdir()
     (tmp_path / "playbooks" / "prices.yml").write_text("---\nprices:\n  db.t3.micro: 0.017\n")
     assert used_collections(tmp_path) == {}
+
+
+MODULE = '''DOCUMENTATION = r"""
+module: probe
+options:
+  principals:
+    default:
+      - ecs.amazonaws.com
+extends_documentation_fragment:
+  - planted.byfragment.common
+  - amazon.aws.region.modules
+"""
+'''
+
+
+def test_documentation_fragments_count_and_other_documentation_lists_do_not(tmp_path):
+    """A module's extends_documentation_fragment entries are collections it needs; a service principal such as
+    ecs.amazonaws.com listed elsewhere in its DOCUMENTATION is not."""
+    (tmp_path / "plugins" / "modules").mkdir(parents=True)
+    (tmp_path / "plugins" / "modules" / "probe.py").write_text(MODULE)
+    assert set(used_collections(tmp_path)) == {"planted.byfragment", "amazon.aws"}

@@ -141,6 +141,8 @@ def _trail(session, key_arn):
                             EnableLogFileValidation=True, KmsKeyId=key_arn, IncludeGlobalServiceEvents=True,
                             CloudWatchLogsLogGroupArn=group_arn, CloudWatchLogsRoleArn=role_arn)
     cloudtrail.start_logging(Name=TRAIL)
+
+
 def _edge_logging(session, lb):
     """Access logs to an SSE-S3, private bucket; a web ACL logging to aws-waf-logs-<prefix> with secrets redacted."""
     s3 = session.client("s3")
@@ -235,6 +237,8 @@ def test_a_weakened_trail_is_named_check_by_check(aws, run_module):
         (TRAIL, "trail is multi-region"), (TRAIL, "trail log-file validation"), (TRAIL, "trail is logging"),
         (TRAIL_BUCKET, "trail bucket blocks public access"), (TRAIL_BUCKET, "trail bucket policy")]), result["report"]
     assert "FINDING  %s | trail is logging | logging is stopped | fix: rerun --tags audit (StartLogging)" % TRAIL in result["report"]
+
+
 def test_access_logs_off_or_to_an_sse_kms_bucket_and_waf_logging_off_are_named(aws, run_module):
     _build(aws)
     elbv2 = aws.client("elbv2")
