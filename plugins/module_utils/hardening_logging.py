@@ -111,14 +111,6 @@ def bucket_encryption(client, bucket: str) -> Optional[List[Dict[str, Any]]]:
     return answer["ServerSideEncryptionConfiguration"].get("Rules", [])
 
 
-@HardeningErrorHandler.common_error_handler("read the access-log bucket's public access block")
-def bucket_public_access(client, bucket: str) -> Optional[Dict[str, Any]]:
-    try:
-        return aws_retry()(client.get_public_access_block)(Bucket=bucket)["PublicAccessBlockConfiguration"]
-    except is_boto3_error_code(NONE_CODES):
-        return None
-
-
 @HardeningErrorHandler.common_error_handler("list the regional web ACLs")
 def web_acl(client, name: str) -> Optional[Dict[str, Any]]:
     """The regional web ACL named ``name`` (its list_web_acls summary), None when there is none. WAFv2 has no

@@ -448,7 +448,7 @@ def _edge_logging(module, p, checked):
         attributes = describe.load_balancer_attributes(elbv2, balancer["LoadBalancerArn"])
         bucket = attributes.get("access_logs.s3.bucket")
         encryption = hardening_logging.bucket_encryption(s3, bucket) if bucket else None
-        public_access = hardening_logging.bucket_public_access(s3, bucket) if bucket else None
+        public_access = describe.bucket_public_access(s3, bucket) if bucket else None
         out += hardening_logging.check_alb_access_logs(p["load_balancer_name"], attributes, encryption, public_access,
                                                        p["alb_access_logs"])
     acl = hardening_logging.web_acl(wafv2, p["waf_web_acl_name"])
