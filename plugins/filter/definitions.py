@@ -43,6 +43,7 @@ def ecs_definitions(services, settings, refs=None, placeholders=False):
     its lookups found: ``iam_role_arns``, ``secret_arns`` (by name under the secrets path ``secret_path``), ``security_group_ids``,
     ``subnet_ids`` (by tier), ``target_group_arns`` and ``service_discovery_arns`` (by service), each a mapping.
     With ``placeholders`` an id not in ``refs`` becomes ``${kind:name}`` (export); without, it is left empty.
+    ``settings`` may carry ``rds_master``, {secret name: RDS instance} of the secrets RDS manages.
     """
     refs = refs or {}
     required = ("cluster", "region", "xray_enabled", "desired_count", "min_tasks", "max_tasks", "cpu_target_percent",
@@ -55,7 +56,16 @@ def ecs_definitions(services, settings, refs=None, placeholders=False):
     s = settings
     secret_names = {secret["secret"] for service in services for secret in service.get("secrets") or []}
     found_secrets = refs.get("secret_arns") or {}
-    secret_arns = {name: found_secrets.get(name) or (placeholder("secret_arn", s["secret_path"] + name) if placeholders else "")
+    # The master password is the secret RDS keeps for the instance (ManageMasterUserPassword): its name is RDS's
+    # own (rds!db-...), so the export names the instance instead (settings rds_master: {secret: instance}).
+    rds_master = s.get("rds_master") or {}
+
+    def _secret_placeholder(name):
+        if name in rds_master:
+            return placeholder("rds_master_secret_arn", rds_master[name])
+        return placeholder("secret_arn", s["secret_path"] + name)
+
+    secret_arns = {name: found_secrets.get(name) or (_secret_placeholder(name) if placeholders else "")
                    for name in secret_names}
     subnets = (refs.get("subnet_ids") or {}).get("private") or ([placeholder("subnet_ids", "private")] if placeholders else [])
     security_group = _ref(refs, placeholders, "security_group_ids", s["security_group"])

@@ -90,6 +90,11 @@ def cutover(emulator):
     return runs
 
 
+def _task(name):
+    """A task's header: the play's tasks run through the contract role's connected entry point."""
+    return "TASK [lifeworld.production.contract : %s]" % name
+
+
 def _text(run):
     """The run's output with YAML's line wrapping undone."""
     return " ".join(run.stdout.split())
@@ -136,12 +141,12 @@ def test_switch_is_refused_until_the_old_ttl_has_run_out(cutover):
 def test_switch_aliases_the_name_to_the_alb_and_removes_the_note(cutover):
     run = cutover["switch_forced"]
     assert run.rc == 0, run.tail()
-    assert "TASK [Wait until the change is INSYNC on every Route 53 name server]" in run.stdout, run.tail()
+    assert _task("Wait until the change is INSYNC on every Route 53 name server") in run.stdout, run.tail()
     records = cutover["records_switched"]
     assert _alias_target(records) == cutover["alb"]["DNSName"].lower()
     assert records[(RECORD, "A")]["AliasTarget"]["HostedZoneId"] == cutover["alb"]["CanonicalHostedZoneId"]
     assert (MARKER, "TXT") not in records
-    assert "TASK [Check that /api/health answers 200]" in run.stdout, run.tail()
+    assert _task("Check that /api/health answers 200") in run.stdout, run.tail()
 
 
 def test_second_switch_changes_nothing(cutover):
@@ -176,7 +181,7 @@ def test_switch_goes_ahead_unforced_once_the_old_ttl_has_run_out(cutover):
     run = cutover["switch_unhealthy"]
     assert "switch: may go ahead (the TTL was lowered" in _text(run), run.tail()
     assert "cutover_force: switching although" not in _text(run)
-    assert "TASK [Alias the name to the ALB]" in run.stdout, run.tail()
+    assert _task("Alias the name to the ALB") in run.stdout, run.tail()
 
 
 def test_failed_verification_reverts_automatically_and_says_why(cutover):
@@ -190,7 +195,7 @@ def test_failed_verification_reverts_automatically_and_says_why(cutover):
 def test_switch_to_a_load_balancer_that_answers_nothing_is_reverted(cutover):
     run = cutover["switch_dead"]
     assert run.rc != 0, run.tail()
-    assert "TASK [Alias the name to the ALB]" in run.stdout, run.tail()
+    assert _task("Alias the name to the ALB") in run.stdout, run.tail()
     # Not resolvable (6), refused (7) or timed out (28): which one depends on this host's resolver.
     text = _text(run)
     assert re.search(r"https://local\.lifeworld\.example\.com/api/health through %s answered nothing \(curl exit (6|7|28): "

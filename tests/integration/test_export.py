@@ -50,6 +50,9 @@ class Resolver:
             return client("iam").get_role(RoleName=name)["Role"]["Arn"]
         if kind == "secret_arn":
             return client("secretsmanager").describe_secret(SecretId=name)["ARN"]
+        if kind == "rds_master_secret_arn":
+            instance = client("rds").describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]
+            return instance["MasterUserSecret"]["SecretArn"]
         if kind == "security_group_id":
             groups = client("ec2").describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [name]}])
             return groups["SecurityGroups"][0]["GroupId"]

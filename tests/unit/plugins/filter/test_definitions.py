@@ -104,3 +104,12 @@ def test_export_files_follow_the_plans_layout():
         "security-groups/alb-prod.json"
     with pytest.raises(AnsibleFilterError, match="auto_scaling"):
         e.export_ecs_files({"key": "backend", "value": {"task_definition": {}, "service": {}}}, "prod")
+
+
+def test_ecs_definitions_in_export_mode_name_the_rds_managed_secret_by_its_instance():
+    """RDS names the master secret itself (rds!db-...): the export's placeholder names the instance."""
+    service = dict(SERVICE, secrets=[{"name": "DB_PASSWORD", "secret": "rds-master", "json_key": "password"}])
+    settings = dict(SETTINGS, rds_master={"rds-master": "p-db"})
+    task = d.ecs_definitions([service], settings, {}, placeholders=True)["backend"]["task_definition"]
+    assert task["containerDefinitions"][0]["secrets"] == [
+        {"name": "DB_PASSWORD", "valueFrom": "${rds_master_secret_arn:p-db}:password::"}]
