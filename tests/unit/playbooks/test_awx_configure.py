@@ -360,3 +360,16 @@ def test_ansible_lint_args_rule_passes_on_the_playbook(tmp_path):
         bad.unlink()
     assert flagged.returncode != 0 and "args[module]" in flagged.stdout + flagged.stderr, flagged.stdout[-3000:]
     assert "scm_cleen" in flagged.stdout + flagged.stderr
+
+
+def test_the_migration_host_credential_goes_to_the_migration_templates_only():
+    """A real migration host is reached over SSH: its Machine credential rides on the five templates that run
+    playbooks/migrate_database.yml (written down: migrate and the four online steps), and on no other."""
+    machine = "Migration host over SSH"
+    calls = awx_calls(dict(VAULT, awx_migration_host_credential=machine))
+    templates = {p["name"]: p for p in _by_module(calls)["awx.awx.job_template"]}
+    with_machine = sorted(name for name, t in templates.items() if machine in t["credentials"])
+    assert with_machine == sorted(PREFIX + name for name in (
+        "migrate", "migrate online start", "migrate online status", "migrate online cutover", "migrate online abort"))
+    assert templates[PREFIX + "migrate"]["credentials"] == [PREFIX + "AWS", PREFIX + "Vault", machine]
+    assert templates[PREFIX + "site"]["credentials"] == [PREFIX + "AWS", PREFIX + "Vault"]
