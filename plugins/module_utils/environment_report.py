@@ -184,6 +184,7 @@ def databases(client_for, names):
             "storage_encrypted": bool(db.get("StorageEncrypted")),
             "latest_restorable_time": str(db.get("LatestRestorableTime") or ""),
             "endpoint": (db.get("Endpoint") or {}).get("Address"),
+            "port": (db.get("Endpoint") or {}).get("Port"),
             "subnets": [s["SubnetIdentifier"] for s in db.get("DBSubnetGroup", {}).get("Subnets", [])],
         })
     return found
