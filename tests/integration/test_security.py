@@ -11,7 +11,6 @@ from .harness import api_calls_seen, run_playbook
 PREFIX = "life-world-os-local"
 # inventories/local/group_vars/all/security.yml
 ALLOWED_CIDRS = {"203.0.113.0/24", "198.51.100.7/32"}
-MIGRATION_CIDRS = {"192.0.2.10/32"}
 ECS_PORTS = {3001, 80}
 ROLES = ("%s-ecs-task-execution" % PREFIX, "%s-ecs-task" % PREFIX, "%s-rds-monitoring" % PREFIX)
 ALIASES = ("alias/%s-rds" % PREFIX, "alias/%s-secrets" % PREFIX, "alias/%s-logs" % PREFIX)
@@ -107,7 +106,7 @@ def test_check_mode_on_converged_stack_reports_no_change(security):
 
 
 def test_security_group_graph(emulator, security):
-    """RDS only from ECS (+ migration host), ECS only from the ALB, the ALB only from the allowed CIDRs; egress
+    """RDS only from ECS (no CIDR: the migration path is the Client VPN's window), ECS only from the ALB, the ALB only from the allowed CIDRs; egress
     only to the next tier; no 0.0.0.0/0 ingress; no duplicate rule after three runs."""
     ec2 = emulator.client("ec2")
     groups = _groups(ec2)
@@ -115,8 +114,7 @@ def test_security_group_graph(emulator, security):
     assert all(g["VpcId"] == security["vpc_id"] for g in groups.values())
     alb, ecs, rds = (groups[n]["GroupId"] for n in ("alb", "ecs", "rds"))
 
-    assert _rules(ec2, rds, egress=False) == sorted(
-        [("tcp", 5432, 5432, ecs)] + [("tcp", 5432, 5432, c) for c in MIGRATION_CIDRS])
+    assert _rules(ec2, rds, egress=False) == [("tcp", 5432, 5432, ecs)]
     assert _rules(ec2, ecs, egress=False) == sorted(("tcp", p, p, alb) for p in ECS_PORTS)
     assert _rules(ec2, alb, egress=False) == sorted(("tcp", p, p, c) for p in (443, 80) for c in ALLOWED_CIDRS)
 
