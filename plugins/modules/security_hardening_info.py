@@ -16,7 +16,8 @@ description:
   - "Security groups: no ingress from 0.0.0.0/0 or ::/0 except a public ALB on its listener ports; the ALB admits
     only O(alb_allowed_cidrs), the prefix lists O(alb_prefix_list_names) and, with O(client_vpn), the Client VPN
     endpoint's group; the ECS group only the ALB's group; the RDS group only the ECS group, O(migration_cidrs) and,
-    with O(client_vpn), the Client VPN group, on O(rds_port)."
+    with O(client_vpn) and O(migration_window), the Client VPN group, on O(rds_port) (that group outside a migration
+    window is a finding)."
   - "IAM: no Allow of C(*) or C(service:*) actions, no NotAction/NotResource, C(Resource: *) only for the actions
     AWS gives no resource-level permissions (O(iam_wildcard_resource_actions)); trust policies name their principal.
     Inline and attached policies (AWS-managed ones included) are read."
@@ -230,7 +231,6 @@ EXAMPLES = r"""
   lifeworld.production.security_hardening_info:
     name_prefix: life-world-os-production
     alb_allowed_cidrs: [203.0.113.0/24]
-    migration_cidrs: [192.0.2.10/32]
     rds_log_exports: [postgresql, upgrade]
     secret_names:
       - life-world-os/production/jwt-secret

@@ -18,7 +18,7 @@ def _line(run):
     text = " ".join(run.stdout.split())
     start = text.find(ITEM)
     assert start > 0, run.tail()
-    return text[max(0, start - 10):start + 400]
+    return text[text.rfind("[", 0, start):start + 400]
 
 
 @pytest.fixture(scope="module")
