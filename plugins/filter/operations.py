@@ -101,7 +101,8 @@ def _open_to_world(cidrs):
 
 def security_group_findings(groups, alb_cidrs, migration_cidrs=None):
     """What the live ALB/ECS/RDS security groups admit beyond the plan (ALB: only the allowed sources; ECS: only the
-    ALB; RDS: only ECS and the migration host). ``groups`` is the ``security_groups`` part of the environment facts."""
+    ALB; RDS: only ECS and, the migration window preflight expects open, the Client VPN endpoint's group; no CIDR
+    unless ``migration_cidrs`` lists it). ``groups`` is the ``security_groups`` part of the environment facts."""
     findings = []
     for part in ("alb", "ecs", "rds"):
         if part not in groups:
@@ -109,6 +110,7 @@ def security_group_findings(groups, alb_cidrs, migration_cidrs=None):
     if findings:
         return findings
     alb, ecs = groups["alb"]["id"], groups["ecs"]["id"]
+    window = {groups["client_vpn"]["id"]} if "client_vpn" in groups else set()
     allowed = set(alb_cidrs or [])
     for rule in groups["alb"]["ingress"]:
         extra = sorted(set(rule["cidrs"]) - allowed)
@@ -122,9 +124,9 @@ def security_group_findings(groups, alb_cidrs, migration_cidrs=None):
     for rule in groups["rds"]["ingress"]:
         world = _open_to_world(rule["cidrs"])
         extra = sorted(set(rule["cidrs"]) - set(migration_cidrs or []))
-        others = sorted(set(rule["groups"]) - {ecs})
+        others = sorted(set(rule["groups"]) - {ecs} - window)
         if world or extra or others:
-            findings.append("rds admits %s on port %s (only ECS and the migration host may)" % (
+            findings.append("rds admits %s on port %s (only ECS and the Client VPN's migration window may)" % (
                 ", ".join(extra + others), rule["from_port"]))
     return findings
 

@@ -21,6 +21,11 @@ def _network(cidr, label, problems):
         return None
 
 
+def _truthy(value):
+    """A boolean as templating hands it over (True, 'True', 'true', 'yes', '1')."""
+    return str(value).strip().lower() in ("true", "yes", "on", "1")
+
+
 def _ports(ports, label, problems):
     for index, port in enumerate(ports or []):
         try:
@@ -59,11 +64,13 @@ def security_group_problems(settings):
         if net is not None and net.prefixlen == 0:
             problems.append("security_groups_client_vpn_cidr: '%s' is the whole internet, not a VPN range" % vpn)
 
-    for index, cidr in enumerate(settings.get("security_groups_migration_cidrs") or []):
-        label = "security_groups_migration_cidrs[%d]" % index
-        net = _network(cidr, label, problems)
-        if net is not None and net.prefixlen == 0:
-            problems.append("%s: '%s' would expose PostgreSQL to the whole internet" % (label, cidr))
+    if settings.get("security_groups_migration_cidrs"):
+        problems.append("security_groups_migration_cidrs: removed; the RDS group admits no CIDR. The migration host"
+                        " reaches RDS through the Client VPN while a migration window is open"
+                        " (docs/runbooks/database-migration.md, 'Network path')")
+    if _truthy(settings.get("security_groups_migration_window")) and mode != "client_vpn":
+        problems.append("security_groups_migration_window: the migration path is the Client VPN endpoint's group;"
+                        " set security_groups_access_mode: client_vpn (now '%s')" % mode)
 
     for index, cidr in enumerate(settings.get("security_groups_ecs_https_egress_cidrs") or []):
         _network(cidr, "security_groups_ecs_https_egress_cidrs[%d]" % index, problems)

@@ -21,7 +21,8 @@ from ansible_collections.lifeworld.production.plugins.module_utils.environment_m
 
 SECRETS = {"jwt-secret": "secret_jwt", "db-master": "secret_db_master", "api-keys": "secret_api_keys"}
 REPOSITORIES = {"backend": "ecr_backend", "frontend": "ecr_frontend"}
-SECURITY_GROUPS = ("alb", "ecs", "rds")
+# client_vpn: the Client VPN endpoint's group, when the access mode builds it (the migration window admits it).
+SECURITY_GROUPS = ("alb", "ecs", "rds", "client_vpn")
 IAM_ROLES = {"ecs-task-execution": "role_ecs_task_execution", "ecs-task": "role_ecs_task",
              "rds-monitoring": "role_rds_monitoring"}
 
@@ -184,6 +185,7 @@ def databases(client_for, names):
             "storage_encrypted": bool(db.get("StorageEncrypted")),
             "latest_restorable_time": str(db.get("LatestRestorableTime") or ""),
             "endpoint": (db.get("Endpoint") or {}).get("Address"),
+            "port": (db.get("Endpoint") or {}).get("Port"),
             "subnets": [s["SubnetIdentifier"] for s in db.get("DBSubnetGroup", {}).get("Subnets", [])],
         })
     return found

@@ -66,14 +66,15 @@ def _group_ids(groups, names, parts):
 def check_security_groups(groups: List[Dict[str, Any]], names: Dict[str, str], alb_cidrs: Iterable[str],
                           alb_public: bool = False, alb_ports: Iterable[int] = (80, 443), rds_port: int = 5432,
                           migration_cidrs: Iterable[str] = (), client_vpn: bool = False,
-                          alb_prefix_lists: Iterable[str] = ()) -> List[Dict[str, str]]:
+                          alb_prefix_lists: Iterable[str] = (), migration_window: bool = False) -> List[Dict[str, str]]:
     """The VPC's groups admit only the plan's sources.
 
     ``groups``: describe_security_groups of the environment's VPC. ``names``: Name tags of the alb, ecs and rds
     groups (and ``client_vpn``'s when ``client_vpn``). ALB: the allowed client CIDRs (0.0.0.0/0 and ::/0 only when
     the ALB is public), the Client VPN group (``client_vpn``) and the prefix lists ``alb_prefix_lists`` (ids), on
-    its listener ports; ECS: only the ALB's group; RDS: only the ECS group, the Client VPN group (``client_vpn``)
-    and the migration host, on the PostgreSQL port. No other group of the VPC may admit the whole internet.
+    its listener ports; ECS: only the ALB's group; RDS: only the ECS group, ``migration_cidrs`` (none from the
+    roles) and, while a migration window is open (``migration_window``), the Client VPN group, on the PostgreSQL
+    port: a window left open outside a migration is a finding. No other group of the VPC may admit the internet.
     """
     ids, out = _group_ids(groups, names, ("alb", "ecs", "rds") + (("client_vpn",) if client_vpn else ()))
     alb_allowed = set(alb_cidrs) | (set(WORLD) if alb_public else set())
@@ -83,12 +84,12 @@ def check_security_groups(groups: List[Dict[str, Any]], names: Dict[str, str], a
         part = next((p for p, gid in ids.items() if gid == group["GroupId"]), None)
         for permission in group.get("IpPermissions") or []:
             out += _rule_findings(label, part, permission, ids, vpn, alb_allowed, alb_public, list(alb_ports),
-                                  rds_port, set(migration_cidrs), set(alb_prefix_lists))
+                                  rds_port, set(migration_cidrs), set(alb_prefix_lists), migration_window)
     return out
 
 
 def _rule_findings(label, part, permission, ids, vpn, alb_allowed, alb_public, alb_ports, rds_port, migration,
-                   alb_prefix_lists):
+                   alb_prefix_lists, migration_window=False):
     out = []
     cidrs, sources, prefix_lists = _sources(permission)
     ports = _ports(permission)
@@ -117,7 +118,14 @@ def _rule_findings(label, part, permission, ids, vpn, alb_allowed, alb_public, a
         if others:
             out.append(finding(label, "RDS admits only ECS and the migration host",
                                "admits %s on %s" % (", ".join(others), ports),
-                               "revoke the rule; add a migration host through security_groups_migration_cidrs"))
+                               "revoke the rule; the migration host reaches RDS through the Client VPN while a"
+                               " migration window is open (playbooks/migrate_database.yml opens it)"))
+        window = sorted(set(sources) & vpn)
+        if window and not migration_window:
+            out.append(finding(label, "RDS admits the Client VPN only during a migration window",
+                               "admits %s on %s outside a migration" % (", ".join(window), ports),
+                               "close the window: playbooks/cutover.yml -e cutover_action=switch once the database"
+                               " has moved, or rerun --tags security; pass migration_window while one runs"))
         if (cidrs or sources) and not _covers_only(permission, [rds_port]):
             out.append(finding(label, "RDS opens only PostgreSQL", "%s is open (PostgreSQL: %s)" % (ports, rds_port),
                                "revoke the rule; rerun --tags security"))

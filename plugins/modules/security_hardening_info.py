@@ -16,7 +16,8 @@ description:
   - "Security groups: no ingress from 0.0.0.0/0 or ::/0 except a public ALB on its listener ports; the ALB admits
     only O(alb_allowed_cidrs), the prefix lists O(alb_prefix_list_names) and, with O(client_vpn), the Client VPN
     endpoint's group; the ECS group only the ALB's group; the RDS group only the ECS group, O(migration_cidrs) and,
-    with O(client_vpn), the Client VPN group, on O(rds_port)."
+    with O(client_vpn) and O(migration_window), the Client VPN group, on O(rds_port) (that group outside a migration
+    window is a finding)."
   - "IAM: no Allow of C(*) or C(service:*) actions, no NotAction/NotResource, C(Resource: *) only for the actions
     AWS gives no resource-level permissions (O(iam_wildcard_resource_actions)); trust policies name their principal.
     Inline and attached policies (AWS-managed ones included) are read."
@@ -81,15 +82,23 @@ options:
     type: int
     default: 5432
   migration_cidrs:
-    description: Migration host CIDRs the RDS group may admit besides the ECS group.
+    description:
+      - CIDRs the RDS group may admit besides the ECS group. The collection's roles put none there (the migration
+        host reaches RDS through the Client VPN, see O(migration_window)); a public CIDR is a finding regardless.
     type: list
     elements: str
     default: []
+  migration_window:
+    description:
+      - A migration is running, so the RDS group may admit the Client VPN endpoint's group (O(client_vpn)). Without
+        it that rule is a finding (a migration window left open).
+    type: bool
+    default: false
   client_vpn:
     description:
       - The access mode is C(client_vpn) (internal ALB). Client VPN source-NATs client traffic to its network
-        interfaces, so the ALB (listener ports) and RDS (O(rds_port)) may admit the endpoint's own group; it must
-        exist.
+        interfaces, so the ALB (listener ports) and, during O(migration_window), RDS may admit the endpoint's own
+        group; it must exist.
     type: bool
     default: false
   alb_prefix_list_names:
@@ -222,7 +231,6 @@ EXAMPLES = r"""
   lifeworld.production.security_hardening_info:
     name_prefix: life-world-os-production
     alb_allowed_cidrs: [203.0.113.0/24]
-    migration_cidrs: [192.0.2.10/32]
     rds_log_exports: [postgresql, upgrade]
     secret_names:
       - life-world-os/production/jwt-secret
@@ -332,7 +340,8 @@ def _network(module, p, checked):
     prefix_lists = describe.prefix_list_ids(ec2, p["alb_prefix_list_names"])
     return hardening_network.check_security_groups(
         groups, p["security_group_names"], p["alb_allowed_cidrs"], p["alb_public"], p["alb_ports"], p["rds_port"],
-        p["migration_cidrs"], client_vpn=p["client_vpn"], alb_prefix_lists=prefix_lists)
+        p["migration_cidrs"], client_vpn=p["client_vpn"], alb_prefix_lists=prefix_lists,
+        migration_window=p["migration_window"])
 
 
 def _iam(module, p, checked):
@@ -471,6 +480,7 @@ def main():
         alb_ports=dict(type="list", elements="int", default=[443, 80]),
         rds_port=dict(type="int", default=5432),
         migration_cidrs=dict(type="list", elements="str", default=[]),
+        migration_window=dict(type="bool", default=False),
         client_vpn=dict(type="bool", default=False),
         alb_prefix_list_names=dict(type="list", elements="str", default=[]),
         iam_role_names=dict(type="list", elements="str"),

@@ -24,8 +24,9 @@ PREFIX = "life-world-os-local"
 SUFFIX = "local"
 SERVICES = ("backend", "frontend")
 PLACEHOLDER = re.compile(r"\$\{([a-z_]+)(?::([^}]*))?\}")
-# Inventory changes a reviewer would see: a bigger backend task, another migration host, one more log group.
-CHANGES = {"ecs_backend_memory": 2048, "security_groups_migration_cidrs": ["192.0.2.10/32", "192.0.2.99/32"]}
+# Inventory changes a reviewer would see: a bigger backend task, another client range on the ALB.
+CHANGES = {"ecs_backend_memory": 2048,
+           "security_groups_allowed_cidrs": ["203.0.113.0/24", "198.51.100.7/32", "192.0.2.99/32"]}
 EXPECTED_FILES = sorted(
     ["ecs/%s/%s-%s.json" % (folder, service, SUFFIX) for folder in ("task-definitions", "services", "autoscaling")
      for service in SERVICES]
@@ -267,11 +268,11 @@ def test_a_changed_inventory_changes_only_its_files_and_no_longer_matches_the_ac
     run = exported["runs"]["changed"]
     assert run.rc == 0, run.tail()
     # Written over a copy of the first export: every other file came out byte for byte the same (stable output).
-    assert "12 files under %s, 2 changed: ecs/task-definitions/backend-local.json, security-groups/rds-local.json" % (
+    assert "12 files under %s, 2 changed: ecs/task-definitions/backend-local.json, security-groups/alb-local.json" % (
         exported["changed_dir"].resolve()) in " ".join(run.stdout.split()), run.tail()
     differing = [path for path in EXPECTED_FILES
                  if (exported["dir"] / path).read_text() != (exported["changed_dir"] / path).read_text()]
-    assert differing == ["ecs/task-definitions/backend-local.json", "security-groups/rds-local.json"]
+    assert differing == ["ecs/task-definitions/backend-local.json", "security-groups/alb-local.json"]
     found = mismatches(site.emulator, exported["changed_dir"])
     assert any(".memory: exported '2048', AWS has '512'" in f for f in found), found
     assert any("192.0.2.99/32" in f for f in found), found

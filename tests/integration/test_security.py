@@ -11,7 +11,6 @@ from .harness import api_calls_seen, run_playbook
 PREFIX = "life-world-os-local"
 # inventories/local/group_vars/all/security.yml
 ALLOWED_CIDRS = {"203.0.113.0/24", "198.51.100.7/32"}
-MIGRATION_CIDRS = {"192.0.2.10/32"}
 ECS_PORTS = {3001, 80}
 ROLES = ("%s-ecs-task-execution" % PREFIX, "%s-ecs-task" % PREFIX, "%s-rds-monitoring" % PREFIX)
 ALIASES = ("alias/%s-rds" % PREFIX, "alias/%s-secrets" % PREFIX, "alias/%s-logs" % PREFIX)
@@ -107,7 +106,7 @@ def test_check_mode_on_converged_stack_reports_no_change(security):
 
 
 def test_security_group_graph(emulator, security):
-    """RDS only from ECS (+ migration host), ECS only from the ALB, the ALB only from the allowed CIDRs; egress
+    """RDS only from ECS (no CIDR: the migration path is the Client VPN's window), ECS only from the ALB, the ALB only from the allowed CIDRs; egress
     only to the next tier; no 0.0.0.0/0 ingress; no duplicate rule after three runs."""
     ec2 = emulator.client("ec2")
     groups = _groups(ec2)
@@ -115,8 +114,7 @@ def test_security_group_graph(emulator, security):
     assert all(g["VpcId"] == security["vpc_id"] for g in groups.values())
     alb, ecs, rds = (groups[n]["GroupId"] for n in ("alb", "ecs", "rds"))
 
-    assert _rules(ec2, rds, egress=False) == sorted(
-        [("tcp", 5432, 5432, ecs)] + [("tcp", 5432, 5432, c) for c in MIGRATION_CIDRS])
+    assert _rules(ec2, rds, egress=False) == [("tcp", 5432, 5432, ecs)]
     assert _rules(ec2, ecs, egress=False) == sorted(("tcp", p, p, alb) for p in ECS_PORTS)
     assert _rules(ec2, alb, egress=False) == sorted(("tcp", p, p, c) for p in (443, 80) for c in ALLOWED_CIDRS)
 
@@ -203,8 +201,9 @@ def test_roles_trust_only_their_service_in_this_account(emulator, security):
 
 
 def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(emulator, security):
-    """Client VPN source-NATs client traffic to its interfaces: the ALB (and RDS, for DR access) admit the
-    endpoint's own group, and the old CIDRs and the health checkers (internal ALB, no health check) are purged."""
+    """Client VPN source-NATs client traffic to its interfaces: the ALB admits the endpoint's own group, and the old
+    CIDRs and the health checkers (internal ALB, no health check) are purged. RDS admits it only during a migration
+    window (test_migration_window.py), so a plain build leaves RDS to ECS alone."""
     vpn = "10.99.0.0/22"
     run = run_playbook(emulator, tags="security_groups",
                        extra_vars={"security_groups_access_mode": "client_vpn", "security_groups_client_vpn_cidr": vpn})
@@ -215,7 +214,7 @@ def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(
     vpn_group = endpoint["GroupId"]
     groups = _groups(ec2)
     assert _rules(ec2, groups["alb"]["GroupId"], egress=False) == [("tcp", 80, 80, vpn_group), ("tcp", 443, 443, vpn_group)]
-    assert ("tcp", 5432, 5432, vpn_group) in _rules(ec2, groups["rds"]["GroupId"], egress=False)
+    assert _rules(ec2, groups["rds"]["GroupId"], egress=False) == [("tcp", 5432, 5432, groups["ecs"]["GroupId"])]
     assert _rules(ec2, vpn_group, egress=True) == sorted(
         [("tcp", 80, 80, groups["alb"]["GroupId"]), ("tcp", 443, 443, groups["alb"]["GroupId"]),
          ("tcp", 5432, 5432, groups["rds"]["GroupId"])])

@@ -136,6 +136,18 @@ def test_security_groups_as_planned_have_no_findings():
     assert ops.security_group_findings(GROUPS, ["203.0.113.0/26"], ["198.51.100.20/32"]) == []
 
 
+def test_rds_admits_the_client_vpn_window_but_no_cidr_and_no_other_group():
+    """Preflight runs with the migration window open: RDS <- the Client VPN group passes; the old standing
+    migration CIDR and any other group do not."""
+    groups = json.loads(json.dumps(GROUPS))
+    groups["client_vpn"] = {"id": "sg-vpn", "ingress": []}
+    groups["rds"]["ingress"] = [{"from_port": 5432, "cidrs": [], "groups": ["sg-ecs", "sg-vpn"]}]
+    assert ops.security_group_findings(groups, ["203.0.113.0/26"]) == []
+    groups["rds"]["ingress"].append({"from_port": 5432, "cidrs": ["198.51.100.20/32"], "groups": ["sg-other"]})
+    assert ops.security_group_findings(groups, ["203.0.113.0/26"]) == [
+        "rds admits 198.51.100.20/32, sg-other on port 5432 (only ECS and the Client VPN's migration window may)"]
+
+
 def test_security_group_findings_name_the_extra_source():
     groups = json.loads(json.dumps(GROUPS))
     groups["rds"]["ingress"].append({"from_port": 5432, "cidrs": ["0.0.0.0/0"], "groups": []})

@@ -16,7 +16,7 @@ GOOD = {
     "security_groups_alb_ports": [443, 80],
     "security_groups_ecs_ports": [3001, 80],
     "security_groups_rds_port": 5432,
-    "security_groups_migration_cidrs": [],
+    "security_groups_migration_window": False,
     "security_groups_ecs_https_egress_cidrs": ["0.0.0.0/0"],
 }
 
@@ -30,6 +30,10 @@ def test_sound_settings_have_no_problem():
     assert security_group_problems(settings(security_groups_access_mode="client_vpn",
                                             security_groups_allowed_cidrs=[],
                                             security_groups_client_vpn_cidr="10.99.0.0/22")) == []
+    assert security_group_problems(settings(security_groups_access_mode="client_vpn",
+                                            security_groups_allowed_cidrs=[],
+                                            security_groups_client_vpn_cidr="10.99.0.0/22",
+                                            security_groups_migration_window=True)) == []
 
 
 BAD = [
@@ -41,8 +45,10 @@ BAD = [
     ({"security_groups_access_mode": "client_vpn"}, "security_groups_client_vpn_cidr", "required"),
     ({"security_groups_access_mode": "client_vpn", "security_groups_client_vpn_cidr": "10.99.0.0/33"},
      "security_groups_client_vpn_cidr", "not a valid"),
-    ({"security_groups_migration_cidrs": ["0.0.0.0/0"]}, "security_groups_migration_cidrs[0]", "PostgreSQL"),
-    ({"security_groups_migration_cidrs": ["192.0.2.300/32"]}, "security_groups_migration_cidrs[0]", "not a valid"),
+    # The standing public path is gone: an inventory still listing a CIDR is told where the path is now.
+    ({"security_groups_migration_cidrs": ["0.0.0.0/0"]}, "security_groups_migration_cidrs", "admits no CIDR"),
+    ({"security_groups_migration_cidrs": ["198.51.100.20/32"]}, "security_groups_migration_cidrs", "Client VPN"),
+    ({"security_groups_migration_window": "True"}, "security_groups_migration_window", "client_vpn"),
     ({"security_groups_ecs_ports": [3001, 70000]}, "security_groups_ecs_ports[1]", "not a port"),
     ({"security_groups_alb_ports": []}, "security_groups_alb_ports", "at least one port"),
 ]

@@ -24,17 +24,17 @@ def _group(gid, name, *rules):
 
 
 def _groups():
-    """What roles/security_groups builds for an IP-restricted ALB and a migration host."""
+    """What roles/security_groups builds for an IP-restricted ALB: RDS admits the ECS group only."""
     return [
         _group("sg-alb", "p-alb", _tcp(443, ["203.0.113.0/24"]), _tcp(80, ["203.0.113.0/24"])),
         _group("sg-ecs", "p-ecs", _tcp(3001, groups=["sg-alb"]), _tcp(80, groups=["sg-alb"])),
-        _group("sg-rds", "p-rds", _tcp(5432, groups=["sg-ecs"]), _tcp(5432, ["192.0.2.10/32"])),
+        _group("sg-rds", "p-rds", _tcp(5432, groups=["sg-ecs"])),
         _group("sg-default", "default", {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": "sg-default"}]}),
     ]
 
 
 def _sg_check(groups, **kwargs):
-    args = dict(names=NAMES, alb_cidrs=["203.0.113.0/24"], migration_cidrs=["192.0.2.10/32"])
+    args = dict(names=NAMES, alb_cidrs=["203.0.113.0/24"])
     args.update(kwargs)
     return hn.check_security_groups(groups, **args)
 
@@ -61,7 +61,7 @@ VPN_NAMES = dict(NAMES, client_vpn="p-client-vpn")
 
 
 def _vpn_groups():
-    """client_vpn mode as roles/security_groups builds it: the ALB and RDS admit the endpoint's group."""
+    """client_vpn mode with the migration window open: the ALB and RDS admit the endpoint's group."""
     groups = _groups()
     groups[0]["IpPermissions"] += [_tcp(443, groups=["sg-vpn"]), _tcp(80, groups=["sg-vpn"])]
     groups[2]["IpPermissions"].append(_tcp(5432, groups=["sg-vpn"]))
@@ -69,9 +69,9 @@ def _vpn_groups():
 
 
 def test_client_vpn_group_passes_on_the_alb_and_rds_in_client_vpn_mode_only():
-    assert _sg_check(_vpn_groups(), names=VPN_NAMES, client_vpn=True) == []
+    assert _sg_check(_vpn_groups(), names=VPN_NAMES, client_vpn=True, migration_window=True) == []
     # The same rules without client_vpn mode: the group is an unlisted source on both.
-    assert sorted(_checks(_sg_check(_vpn_groups(), names=VPN_NAMES))) == [
+    assert sorted(_checks(_sg_check(_vpn_groups(), names=VPN_NAMES, migration_window=True))) == [
         ("p-alb (sg-alb)", "ALB admits only the allowed clients"), ("p-alb (sg-alb)", "ALB admits only the allowed clients"),
         ("p-rds (sg-rds)", "RDS admits only ECS and the migration host")]
 
@@ -81,9 +81,24 @@ def test_client_vpn_mode_still_fails_on_a_public_cidr_and_on_the_vpn_group_at_ec
     groups[2]["IpPermissions"].append(_tcp(5432, ["0.0.0.0/0"]))
     groups[0]["IpPermissions"].append(_tcp(443, ["198.51.100.0/24"]))
     groups[1]["IpPermissions"].append(_tcp(3001, groups=["sg-vpn"]))
-    assert sorted(_checks(_sg_check(groups, names=VPN_NAMES, client_vpn=True))) == [
+    assert sorted(_checks(_sg_check(groups, names=VPN_NAMES, client_vpn=True, migration_window=True))) == [
         ("p-alb (sg-alb)", "ALB admits only the allowed clients"), ("p-ecs (sg-ecs)", "ECS admits only the ALB"),
         ("p-rds (sg-rds)", "no ingress from the internet")]
+
+
+def test_a_migration_window_left_open_outside_a_migration_is_a_finding():
+    found = _sg_check(_vpn_groups(), names=VPN_NAMES, client_vpn=True)
+    assert _checks(found) == [("p-rds (sg-rds)", "RDS admits the Client VPN only during a migration window")]
+    assert "cutover" in found[0]["remediation"] and "sg-vpn" in found[0]["detail"]
+
+
+def test_rds_admits_no_cidr_the_old_migration_host_rule_is_a_finding():
+    """The standing public path (security_groups_migration_cidrs) is gone: a CIDR on RDS is a finding."""
+    groups = _groups()
+    groups[2]["IpPermissions"].append(_tcp(5432, ["198.51.100.20/32"]))
+    found = _sg_check(groups)
+    assert _checks(found) == [("p-rds (sg-rds)", "RDS admits only ECS and the migration host")]
+    assert "Client VPN" in found[0]["remediation"]
 
 
 def test_client_vpn_mode_without_the_endpoint_group_is_a_finding():

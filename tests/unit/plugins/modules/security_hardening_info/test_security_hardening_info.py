@@ -12,7 +12,7 @@ from ansible_collections.lifeworld.production.plugins.modules import security_ha
 
 PREFIX = "p-test"
 SECRETS = ["p/test/jwt-secret", "p/test/db-master"]
-ARGS = {"name_prefix": PREFIX, "alb_allowed_cidrs": ["203.0.113.0/24"], "migration_cidrs": ["192.0.2.10/32"],
+ARGS = {"name_prefix": PREFIX, "alb_allowed_cidrs": ["203.0.113.0/24"],
         "rds_log_exports": ["postgresql"], "secret_names": SECRETS, "kms_aliases": ["alias/%s-secrets" % PREFIX]}
 BUCKET = PREFIX + "-123456789012-alb-logs"
 WAF_GROUP = "arn:aws:logs:us-east-1:123456789012:log-group:aws-waf-logs-" + PREFIX
@@ -40,8 +40,7 @@ def _build(session):
     ec2.authorize_security_group_ingress(GroupId=ids["alb"], IpPermissions=[_tcp(443, ["203.0.113.0/24"]),
                                                                             _tcp(80, ["203.0.113.0/24"])])
     ec2.authorize_security_group_ingress(GroupId=ids["ecs"], IpPermissions=[_tcp(3001, groups=[ids["alb"]])])
-    ec2.authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, groups=[ids["ecs"]]),
-                                                                            _tcp(5432, ["192.0.2.10/32"])])
+    ec2.authorize_security_group_ingress(GroupId=ids["rds"], IpPermissions=[_tcp(5432, groups=[ids["ecs"]])])
 
     key = kms.create_key(Description="secrets")["KeyMetadata"]
     kms.enable_key_rotation(KeyId=key["KeyId"])
@@ -312,12 +311,15 @@ def test_real_account_sources_pass_and_a_public_cidr_still_fails(aws, run_module
     rds.modify_db_instance(DBInstanceIdentifier=PREFIX + "-db", ManageMasterUserPassword=True,
                            MasterUserSecretKmsKeyId=key, ApplyImmediately=True)
     real = dict(ARGS, client_vpn=True, alb_prefix_list_names=["com.amazonaws.us-east-1.route53-healthchecks"],
-                production=True, secrets_rotation_exceptions={"p/test/jwt-secret": "one signing key"})
+                migration_window=True, production=True, secrets_rotation_exceptions={"p/test/jwt-secret": "one signing key"})
 
     result = run_module(module, real)
     assert result["findings"] == [], result["report"]
     assert [(e["resource"], e["check"]) for e in result["exceptions"]] == [("p/test/jwt-secret", "secret rotation")]
     assert any(line.startswith("DOCUMENTED EXCEPTION  p/test/jwt-secret") for line in result["report"])
+    # The same RDS rule outside a migration: a window left open.
+    assert _pairs(run_module(module, dict(real, migration_window=False))) == [
+        ("%s-rds (%s)" % (PREFIX, ids["rds"]), "RDS admits the Client VPN only during a migration window")]
     # Without client_vpn mode and the prefix list those sources are unlisted ones.
     assert sorted(set(_pairs(run_module(module, dict(real, client_vpn=False, alb_prefix_list_names=[]))))) == [
         ("%s-alb (%s)" % (PREFIX, ids["alb"]), "ALB admits only the allowed clients"),
