@@ -59,7 +59,7 @@ def test_the_demo_runs_both_checklists_and_they_pass(demo):
     tasks behind the ALB, CloudWatch figures and an answering /api/health come from scripts/local_stack/standins.py."""
     out = " ".join(demo[3].stdout.split())
     assert "Stand-ins: images backend sha256:" in out, demo[3].stdout[-6000:]
-    assert "All 10 pre-migration checks met" in out, demo[3].stdout[-6000:]
+    assert "All 11 pre-migration checks met" in out, demo[3].stdout[-6000:]
     assert "All checked post-migration items met" in out, demo[3].stdout[-6000:]
 
 
