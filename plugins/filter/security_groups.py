@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible.module_utils.parsing.convert_bool import boolean
+
 MODES = ("ip_restricted", "client_vpn")
 
 
@@ -19,11 +21,6 @@ def _network(cidr, label, problems):
     except ValueError as exc:
         problems.append("%s: '%s' is not a valid IPv4 CIDR (%s)" % (label, cidr, exc))
         return None
-
-
-def _truthy(value):
-    """A boolean as templating hands it over (True, 'True', 'true', 'yes', '1')."""
-    return str(value).strip().lower() in ("true", "yes", "on", "1")
 
 
 def _ports(ports, label, problems):
@@ -68,7 +65,7 @@ def security_group_problems(settings):
         problems.append("security_groups_migration_cidrs: removed; the RDS group admits no CIDR. The migration host"
                         " reaches RDS through the Client VPN while a migration window is open"
                         " (docs/runbooks/database-migration.md, 'Network path')")
-    if _truthy(settings.get("security_groups_migration_window")) and mode != "client_vpn":
+    if boolean(settings.get("security_groups_migration_window"), strict=False) and mode != "client_vpn":
         problems.append("security_groups_migration_window: the migration path is the Client VPN endpoint's group;"
                         " set security_groups_access_mode: client_vpn (now '%s')" % mode)
 
