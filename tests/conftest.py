@@ -23,8 +23,8 @@ if _COLLECTIONS not in sys.path:
 GROUP_SECONDS = {
     "site": 800,
     "integration.test_demo": 310,
+    "resilience-kill-1": 230,
     "resilience-kill-2": 200,
-    "resilience-kill-1": 180,
     "integration.test_installed": 135,
     "integration.test_security": 130,
     "integration.test_network": 120,

@@ -5,6 +5,7 @@ rule, a `*:*` inline policy on the task role, a log group whose events never exp
 with a password in its plain environment, the audit trail's logging stopped) are each reported, named, and fail the
 play."""
 
+import copy
 import json
 import re
 
@@ -16,18 +17,19 @@ from .harness import SITE_GROUP, run_playbook
 from .test_operations import PREFIX
 
 pytestmark = pytest.mark.xdist_group(SITE_GROUP)
-# It weakens the shared build: it runs after the other modules of the group (tests/conftest.py).
+# It weakens the shared build (and puts it back): it runs after the other modules of the group (tests/conftest.py).
 SPOILS_SHARED_SITE = True
 
 PLAYBOOK = "playbooks/hardening.yml"
+BACKEND_LOG_GROUP = "/ecs/%s/backend" % PREFIX
 
 
 @pytest.fixture(scope="module")
 def built(emulator, site):
-    """The whole environment (the site build the `site` group shares); weakened here, so spoiled for the next."""
+    """The whole environment (the site build the `site` group shares). Weakened here and put back afterwards
+    (`weakened`), so test_teardown, after this module, tears down the same build instead of building it again."""
     site.build()
-    yield emulator
-    site.spoil()
+    return emulator
 
 
 def _hardening(emulator, **kwargs):
@@ -54,36 +56,69 @@ def clean(built):
 def _weaken(emulator):
     """Weaknesses, each made the way someone with console access would; returns the names to look for."""
     ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
+    retention = logs.describe_log_groups(logGroupNamePrefix=BACKEND_LOG_GROUP)["logGroups"][0]["retentionInDays"]
     rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
     ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     iam.put_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-    logs.delete_retention_policy(logGroupName="/ecs/%s/backend" % PREFIX)
+    logs.delete_retention_policy(logGroupName=BACKEND_LOG_GROUP)
     current = ecs.describe_task_definition(taskDefinition=PREFIX + "-backend")["taskDefinition"]
-    containers = current["containerDefinitions"]
+    containers = copy.deepcopy(current["containerDefinitions"])
     containers[0]["environment"] = containers[0].get("environment", []) + [{"name": "DB_PASSWORD", "value": "hunter2-plain"}]
-    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "requiresCompatibilities", "cpu", "memory")
-    revision = ecs.register_task_definition(containerDefinitions=containers,
-                                            **{k: current[k] for k in keep if current.get(k)})["taskDefinition"]
+    keep = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "requiresCompatibilities", "cpu", "memory",
+            "containerDefinitions")
+    clean = {k: current[k] for k in keep if current.get(k)}
+    revision = ecs.register_task_definition(**dict(clean, containerDefinitions=containers))["taskDefinition"]
     emulator.client("cloudtrail").stop_logging(Name=PREFIX + "-trail")
-    return {
+    undo = {"rds_group": rds_group["GroupId"], "revision": revision["taskDefinitionArn"], "retention": retention,
+            "clean": clean}
+    return undo, {
         "trail": "FINDING  %s-trail | trail is logging | logging is stopped | fix: rerun --tags audit (StartLogging)" % PREFIX,
         "rds": "FINDING  %s-rds (%s) | no ingress from the internet | admits 0.0.0.0/0 on tcp/5432"
                % (PREFIX, rds_group["GroupId"]),
         "iam_actions": "FINDING  %s-ecs-task:break-glass[0] | IAM names its actions | allows *" % PREFIX,
         "iam_resources": "FINDING  %s-ecs-task:break-glass[0] | IAM names its resources" % PREFIX,
-        "log_group": "FINDING  /ecs/%s/backend | log group retention set | events never expire" % PREFIX,
+        "log_group": "FINDING  %s | log group retention set | events never expire" % BACKEND_LOG_GROUP,
         "task_definition": "FINDING  %s-backend:%d/%s | no secret in plain environment | environment variable "
                            "DB_PASSWORD looks like a credential" % (PREFIX, revision["revision"], containers[0]["name"]),
     }
 
 
+def _put_back(emulator, undo):
+    """Undo _weaken, the way it was done (boto3), and read each item back."""
+    ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
+    ec2.revoke_security_group_ingress(GroupId=undo["rds_group"], IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    iam.delete_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass")
+    logs.put_retention_policy(logGroupName=BACKEND_LOG_GROUP, retentionInDays=undo["retention"])
+    ecs.deregister_task_definition(taskDefinition=undo["revision"])
+    # And the clean definition registered again as the newest revision: DescribeTaskDefinition by family answers
+    # the newest ACTIVE revision on AWS, but the emulator answers the newest one even when it is inactive, and
+    # teardown reads the family's newest revision to deregister the ones up to it.
+    ecs.register_task_definition(**undo["clean"])
+    emulator.client("cloudtrail").start_logging(Name=PREFIX + "-trail")
+    rules = ec2.describe_security_groups(GroupIds=[undo["rds_group"]])["SecurityGroups"][0]["IpPermissions"]
+    assert not any(r.get("CidrIp") == "0.0.0.0/0" for rule in rules for r in rule.get("IpRanges", [])), rules
+    assert "break-glass" not in iam.list_role_policies(RoleName=PREFIX + "-ecs-task")["PolicyNames"]
+    group = logs.describe_log_groups(logGroupNamePrefix=BACKEND_LOG_GROUP)["logGroups"][0]
+    assert group.get("retentionInDays") == undo["retention"], group
+    assert ecs.describe_task_definition(taskDefinition=undo["revision"])["taskDefinition"]["status"] == "INACTIVE"
+    newest = ecs.describe_task_definition(taskDefinition=PREFIX + "-backend")["taskDefinition"]
+    assert newest["status"] == "ACTIVE" and newest["containerDefinitions"] == undo["clean"]["containerDefinitions"]
+    assert emulator.client("cloudtrail").get_trail_status(Name=PREFIX + "-trail")["IsLogging"]
+
+
 @pytest.fixture(scope="module")
-def weakened(clean, built):
-    expected = _weaken(built)
+def weakened(clean, built, site):
+    undo, expected = _weaken(built)
     # Once failing (the default) and once report-only, in check mode: the check changes nothing either way.
-    return expected, _hardening(built), _hardening(built, check=True, extra_vars={"hardening_fail_on_findings": False})
+    yield expected, _hardening(built), _hardening(built, check=True, extra_vars={"hardening_fail_on_findings": False})
+    try:
+        _put_back(built, undo)
+    except Exception:
+        site.spoil()  # a weakness may be left: the next module of the group builds afresh
+        raise
 
 
 def test_built_environment_has_no_findings(clean):
