@@ -22,6 +22,7 @@ SPOILS_SHARED_SITE = True
 
 PLAYBOOK = "playbooks/hardening.yml"
 BACKEND_LOG_GROUP = "/ecs/%s/backend" % PREFIX
+WORLD_OPEN_RDS_RULE = [{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +59,7 @@ def _weaken(emulator):
     ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
     retention = logs.describe_log_groups(logGroupNamePrefix=BACKEND_LOG_GROUP)["logGroups"][0]["retentionInDays"]
     rds_group = ec2.describe_security_groups(Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-rds"]}])["SecurityGroups"][0]
-    ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_ingress(GroupId=rds_group["GroupId"], IpPermissions=WORLD_OPEN_RDS_RULE)
     iam.put_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass", PolicyDocument=json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
     logs.delete_retention_policy(logGroupName=BACKEND_LOG_GROUP)
@@ -88,8 +88,7 @@ def _weaken(emulator):
 def _put_back(emulator, undo):
     """Undo _weaken, the way it was done (boto3), and read each item back."""
     ec2, iam, logs, ecs = (emulator.client(s) for s in ("ec2", "iam", "logs", "ecs"))
-    ec2.revoke_security_group_ingress(GroupId=undo["rds_group"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.revoke_security_group_ingress(GroupId=undo["rds_group"], IpPermissions=WORLD_OPEN_RDS_RULE)
     iam.delete_role_policy(RoleName=PREFIX + "-ecs-task", PolicyName="break-glass")
     logs.put_retention_policy(logGroupName=BACKEND_LOG_GROUP, retentionInDays=undo["retention"])
     ecs.deregister_task_definition(taskDefinition=undo["revision"])
