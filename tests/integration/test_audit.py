@@ -11,23 +11,27 @@ import pytest
 from ansible_collections.lifeworld.production.plugins.module_utils import hardening
 
 from .harness import api_calls_seen, run_playbook
+from .tiers import TIERS_GROUP, changed_in_roles, shared_tiers
 
 PREFIX = "life-world-os-local"
 TAGS = "kms,audit"
 TRAIL = PREFIX + "-trail"
+# Built once for the `tiers` group (tests/integration/tiers.py) with the other tiers' modules collected in the same
+# session (then with their tags too); alone, with TAGS as before.
+pytestmark = pytest.mark.xdist_group(TIERS_GROUP)
+TIER_TAGS = TAGS
+
+
+def after_check_on_empty(emulator):
+    return {"trails_after_check_empty": emulator.client("cloudtrail").describe_trails()["trailList"],
+            "buckets_after_check_empty": emulator.client("s3").list_buckets()["Buckets"]}
 
 
 @pytest.fixture(scope="module")
-def audit(emulator):
-    """Empty emulator → --check → converge → converge again → --check; every run kept for the tests."""
-    emulator.reset()
-    runs = {"check_empty": run_playbook(emulator, tags=TAGS, check=True)}
-    runs["trails_after_check_empty"] = emulator.client("cloudtrail").describe_trails()["trailList"]
-    runs["buckets_after_check_empty"] = emulator.client("s3").list_buckets()["Buckets"]
-    runs["first"] = run_playbook(emulator, tags=TAGS)
-    runs["second"] = run_playbook(emulator, tags=TAGS)
-    runs["check_converged"] = run_playbook(emulator, tags=TAGS, check=True, diff=True)
-    return runs
+def audit(emulator, request):
+    """Empty emulator → --check → converge → converge again → --check (the shared tiers build); every run kept."""
+    tiers = shared_tiers(emulator, request).build()
+    return dict(tiers.runs, **tiers.probes[__name__])
 
 
 def _trail(emulator):
@@ -48,6 +52,7 @@ def test_check_mode_on_empty_account_creates_nothing(audit):
 def test_converges_then_reports_no_change(audit):
     assert audit["first"].rc == 0, audit["first"].tail()
     assert audit["first"].changed > 0
+    assert changed_in_roles(audit["first"], "cloudtrail"), audit["first"].changed_tasks()
     assert audit["second"].rc == 0, audit["second"].tail()
     assert audit["second"].changed == 0, "not idempotent: %s" % audit["second"].changed_tasks()
     assert audit["check_converged"].rc == 0, audit["check_converged"].tail()

@@ -13,7 +13,14 @@ import subprocess
 
 import pytest
 
-from .harness import REPO, run_playbook
+from .harness import REPO
+from .tiers import TIERS_GROUP, shared_tiers
+
+# The tiers are built once for the `tiers` group (tests/integration/tiers.py) with the other tiers' modules collected
+# in the same session (then every policy of network,security,audit is linted); alone, network,kms,iam and one run.
+pytestmark = pytest.mark.xdist_group(TIERS_GROUP)
+TIER_TAGS = "network,kms,iam"
+TIER_STEPS = ("first",)
 
 PREFIX = "life-world-os-local"
 EXECUTION_ROLE = PREFIX + "-ecs-task-execution"
@@ -89,10 +96,10 @@ def _lint(tmp_path, policies, *flags):
 
 
 @pytest.fixture(scope="module")
-def built(emulator):
-    """Network (its flow-log role) and the keys and roles of the security tier, then the secrets to test against."""
-    emulator.reset()
-    run = run_playbook(emulator, tags="network,kms,iam")
+def built(emulator, request):
+    """Network (its flow-log role) and the keys and roles of the security tier (the shared tiers build's first run),
+    then the secrets to test against: on the shared build, which nothing else of the group reads secrets from."""
+    run = shared_tiers(emulator, request).build().runs["first"]
     assert run.rc == 0, run.tail()
     secrets = emulator.client("secretsmanager")
     arns = {name: secrets.create_secret(Name=name, SecretString="not-a-real-value")["ARN"]

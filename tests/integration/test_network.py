@@ -5,8 +5,13 @@ import ipaddress
 
 import pytest
 
-from .harness import api_calls_seen
+from .harness import api_calls_seen, run_playbook
+from .tiers import TIERS_GROUP, changed_in_roles, shared_tiers
 
+# The network tier is built once for the `tiers` group (tests/integration/tiers.py) with the other tiers' modules
+# collected in the same session; alone (make test-quick) it is built with --tags network as before.
+pytestmark = pytest.mark.xdist_group(TIERS_GROUP)
+TIER_TAGS = "network"
 VPC_NAME = "life-world-os-local-vpc"
 
 
@@ -14,20 +19,17 @@ def _our_vpcs(ec2):
     return ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [VPC_NAME]}])["Vpcs"]
 
 
+def after_check_on_empty(emulator):
+    ec2 = emulator.client("ec2")
+    return {"vpcs_after_check_empty": _our_vpcs(ec2), "nat_after_check_empty": ec2.describe_nat_gateways()["NatGateways"]}
+
+
 @pytest.fixture(scope="module")
 def network(emulator, request):
-    """Empty emulator → --check → converge → converge again → --check; every run kept for the tests."""
-    from .harness import run_playbook
-
-    emulator.reset()
-    ec2 = emulator.client("ec2")
-    runs = {"check_empty": run_playbook(emulator, tags="network", check=True)}
-    runs["vpcs_after_check_empty"] = _our_vpcs(ec2)
-    runs["nat_after_check_empty"] = ec2.describe_nat_gateways()["NatGateways"]
-    runs["first"] = run_playbook(emulator, tags="network")
-    runs["second"] = run_playbook(emulator, tags="network")
-    runs["check_converged"] = run_playbook(emulator, tags="network", check=True, diff=True)
-    vpc = _our_vpcs(ec2)
+    """Empty emulator → --check → converge → converge again → --check (the shared tiers build); every run kept."""
+    tiers = shared_tiers(emulator, request).build()
+    runs = dict(tiers.runs, **tiers.probes[__name__])
+    vpc = _our_vpcs(emulator.client("ec2"))
     assert len(vpc) == 1, runs["first"].tail()
     runs["vpc"] = vpc[0]
     return runs
@@ -37,6 +39,7 @@ def test_check_mode_on_empty_account_creates_nothing(network):
     run = network["check_empty"]
     assert run.rc == 0, run.tail()
     assert run.changed >= 1, "check mode should report the VPC it would create"
+    assert changed_in_roles(run, "vpc"), "check mode should report the VPC it would create: %s" % run.changed_tasks()
     assert network["vpcs_after_check_empty"] == []
     assert network["nat_after_check_empty"] == []
 
@@ -44,6 +47,7 @@ def test_check_mode_on_empty_account_creates_nothing(network):
 def test_first_run_converges(network):
     assert network["first"].rc == 0, network["first"].tail()
     assert network["first"].changed > 0
+    assert changed_in_roles(network["first"], "vpc"), network["first"].changed_tasks()
 
 
 def test_second_run_reports_no_change(network):
@@ -159,21 +163,24 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[case[1] for case in BAD_INPUTS])
-def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
-    emulator.reset()
-    calls_before = api_calls_seen(emulator)
-    run = playbook(tags="network", extra_vars=override)
+def test_bad_input_fails_before_any_aws_call(scratch_emulator, override, variable):
+    # On the scratch emulator: the session emulator holds the shared tiers build.
+    scratch_emulator.reset()
+    calls_before = api_calls_seen(scratch_emulator)
+    run = run_playbook(scratch_emulator, tags="network", extra_vars=override)
     assert run.rc != 0
     assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
-    assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
-    assert _our_vpcs(emulator.client("ec2")) == []
+    assert api_calls_seen(scratch_emulator) == calls_before, "an AWS call was made before validation failed"
+    assert _our_vpcs(scratch_emulator.client("ec2")) == []
 
 
-def test_an_unknown_zone_id_stops_before_anything_is_created_naming_the_regions_ids(emulator, playbook):
+def test_an_unknown_zone_id_stops_before_anything_is_created_naming_the_regions_ids(scratch_emulator):
+    # On the scratch emulator, empty: the session emulator holds the shared tiers build.
+    emulator = scratch_emulator
     emulator.reset()
     ec2 = emulator.client("ec2")
     offered = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"])
-    run = playbook(tags="network", extra_vars={"vpc_availability_zone_ids": ["use1-az1", "use1-az9"]})
+    run = run_playbook(emulator, tags="network", extra_vars={"vpc_availability_zone_ids": ["use1-az1", "use1-az9"]})
     output = run.stdout + run.stderr
     assert run.rc != 0
     assert "vpc_availability_zone_ids: use1-az9 not available in us-east-1" in output, run.tail()

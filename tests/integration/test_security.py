@@ -7,6 +7,16 @@ import json
 import pytest
 
 from .harness import api_calls_seen, run_playbook
+from .tiers import TIERS_GROUP, changed_in_roles, shared_tiers
+
+# Built once for the `tiers` group (tests/integration/tiers.py) with the other tiers' modules collected in the same
+# session (then with their tags too: the security groups then live in the network tier's VPC); alone, with
+# --tags security on a VPC made with boto3, as before. The client-VPN and single-key tests change the tiers, so the
+# module runs after the group's readers (SPOILS_SHARED_SITE, tests/conftest.py) and they spoil the build; the bad
+# input runs on the scratch emulator.
+pytestmark = pytest.mark.xdist_group(TIERS_GROUP)
+TIER_TAGS = "security"
+SPOILS_SHARED_SITE = True
 
 PREFIX = "life-world-os-local"
 # inventories/local/group_vars/all/security.yml
@@ -59,16 +69,29 @@ def _rules(ec2, group_id, egress):
     return sorted(out)
 
 
+def after_check_on_empty(emulator):
+    return {"after_check_empty": _ours(emulator)}
+
+
+def before_first_run(emulator, tags):
+    """Without the network tier in the build, the security groups need a VPC: made directly (_vpc)."""
+    if "network" not in tags.split(","):
+        _vpc(emulator.client("ec2"))
+
+
 @pytest.fixture(scope="module")
-def security(emulator):
-    """Empty emulator → --check → converge → converge again → --check; every run kept for the tests."""
-    emulator.reset()
-    runs = {"check_empty": run_playbook(emulator, tags="security", check=True)}
-    runs["after_check_empty"] = _ours(emulator)
-    runs["vpc_id"] = _vpc(emulator.client("ec2"))
-    runs["first"] = run_playbook(emulator, tags="security")
-    runs["second"] = run_playbook(emulator, tags="security")
-    runs["check_converged"] = run_playbook(emulator, tags="security", check=True, diff=True)
+def tiers(emulator, request):
+    return shared_tiers(emulator, request).build()
+
+
+@pytest.fixture(scope="module")
+def security(emulator, tiers):
+    """Empty emulator → --check → converge → converge again → --check (the shared tiers build); every run kept."""
+    runs = dict(tiers.runs, **tiers.probes[__name__])
+    (vpc,) = emulator.client("ec2").describe_vpcs(
+        Filters=[{"Name": "tag:Name", "Values": [PREFIX + "-vpc"]}, {"Name": "tag:ManagedBy", "Values": ["ansible"]}]
+    )["Vpcs"]
+    runs["vpc_id"] = vpc["VpcId"]
     return runs
 
 
@@ -76,12 +99,15 @@ def test_check_mode_on_empty_account_creates_nothing(security):
     run = security["check_empty"]
     assert run.rc == 0, run.tail()
     assert run.changed >= 2, "check mode should report the keys and roles it would create"
+    assert changed_in_roles(run, "kms") and changed_in_roles(run, "iam"), \
+        "check mode should report the keys and roles it would create: %s" % run.changed_tasks()
     assert security["after_check_empty"] == {"aliases": [], "roles": [], "groups": [], "service_linked": []}
 
 
 def test_first_run_converges(security):
     assert security["first"].rc == 0, security["first"].tail()
     assert security["first"].changed > 0
+    assert changed_in_roles(security["first"], "kms", "iam", "security_groups"), security["first"].changed_tasks()
 
 
 def test_service_linked_roles_exist_before_the_tiers_that_use_them(emulator, security):
@@ -200,11 +226,12 @@ def test_roles_trust_only_their_service_in_this_account(emulator, security):
     assert [s["Sid"] for s in application["Statement"]] == ["XRayTracesAreAccountWide"]
 
 
-def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(emulator, security):
+def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(emulator, tiers, security):
     """Client VPN source-NATs client traffic to its interfaces: the ALB admits the endpoint's own group, and the old
     CIDRs and the health checkers (internal ALB, no health check) are purged. RDS admits it only during a migration
     window (test_migration_window.py), so a plain build leaves RDS to ECS alone."""
     vpn = "10.99.0.0/22"
+    tiers.spoil()  # the switch changes the shared tiers' security groups
     run = run_playbook(emulator, tags="security_groups",
                        extra_vars={"security_groups_access_mode": "client_vpn", "security_groups_client_vpn_cidr": vpn})
     assert run.rc == 0, run.tail()
@@ -220,11 +247,12 @@ def test_switching_to_client_vpn_admits_the_endpoint_group_not_the_client_range(
          ("tcp", 5432, 5432, groups["rds"]["GroupId"])])
 
 
-def test_single_key_mode_puts_every_alias_on_one_key(emulator, security):
+def test_single_key_mode_puts_every_alias_on_one_key(emulator, tiers, security):
     """kms_single_key: one key carries the three aliases and the three services' statements; a rerun is quiet.
     Built under another prefix so the per-service keys of the module's stack stay untouched."""
     prefix = "life-world-os-single"
     extra = {"kms_single_key": True, "kms_name_prefix": prefix}
+    tiers.spoil()  # three more aliases and a key in the shared tiers' account
     first = run_playbook(emulator, tags="kms", extra_vars=extra)
     second = run_playbook(emulator, tags="kms", extra_vars=extra)
     assert first.rc == 0 and first.changed > 0, first.tail()
@@ -254,11 +282,12 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize("override,variable", BAD_INPUTS, ids=[case[1] for case in BAD_INPUTS])
-def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, variable):
-    emulator.reset()
-    calls_before = api_calls_seen(emulator)
-    run = playbook(tags="security", extra_vars=override)
+def test_bad_input_fails_before_any_aws_call(scratch_emulator, override, variable):
+    # On the scratch emulator: the session emulator holds the shared tiers build.
+    scratch_emulator.reset()
+    calls_before = api_calls_seen(scratch_emulator)
+    run = run_playbook(scratch_emulator, tags="security", extra_vars=override)
     assert run.rc != 0
     assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
-    assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
-    assert _ours(emulator) == {"aliases": [], "roles": [], "groups": [], "service_linked": []}
+    assert api_calls_seen(scratch_emulator) == calls_before, "an AWS call was made before validation failed"
+    assert _ours(scratch_emulator) == {"aliases": [], "roles": [], "groups": [], "service_linked": []}
