@@ -21,8 +21,8 @@ if _COLLECTIONS not in sys.path:
 # `make demo` (5 tests, five minutes) for last on one worker while the other one idled. A group not listed here is
 # a short one (unit tests, quality's doc renders) and keeps its collection order after these.
 GROUP_SECONDS = {
-    "site": 800,
-    "integration.test_demo": 310,
+    "site": 780,
+    "integration.test_demo": 200,
     "resilience-kill-2": 200,
     "resilience-kill-1": 180,
     "integration.test_installed": 135,
