@@ -21,11 +21,11 @@ if _COLLECTIONS not in sys.path:
 # `make demo` (5 tests, five minutes) for last on one worker while the other one idled. A group not listed here is
 # a short one (unit tests, quality's doc renders) and keeps its collection order after these.
 GROUP_SECONDS = {
-    "site": 800,
-    "integration.test_demo": 310,
+    "site": 780,
     # test_network, test_security, test_iam_policies, test_audit: one build (tests/integration/tiers.py)
     "tiers": 280,
     "resilience-kill-1": 230,
+    "integration.test_demo": 200,
     "resilience-kill-2": 200,
     "integration.test_installed": 135,
     "resilience-faults": 110,

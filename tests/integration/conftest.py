@@ -1,4 +1,7 @@
 # -*- coding: utf-8 -*-
+import dataclasses
+import time
+
 import pytest
 
 from . import ee
@@ -42,6 +45,7 @@ class SharedSite:
         self.execution_environment = execution_environment
         self.job = None
         self.generation = None
+        self._second = None  # (generation, SiteRun) of second_run()
 
     def build(self):
         """The build's PlaybookRun; built (again) when none exists, the emulator was reset since, or it was spoiled."""
@@ -58,12 +62,88 @@ class SharedSite:
         """Say the environment was changed in a way later modules must not see: the next build() starts afresh."""
         self.generation = None
 
+    def second_run(self):
+        """The whole site.yml run again on the build (plain ansible-playbook, as an operator or a scheduled AWX job
+        re-runs it), once per build: a SiteRun. The site's only whole-site idempotence check: test_compute asserts
+        changed=0 for the whole run, each tier module that its own plays changed nothing. The first module of the
+        group that asks runs it, right after the build, before any module changes the environment."""
+        self.build()
+        if self._second is None or self._second[0] != self.generation:
+            began = time.monotonic()
+            run = run_playbook(self.emulator, "site.yml", extra_args=("--skip-tags", "migrate"), timeout=2700)
+            self._second = (self.generation, SiteRun(run, self.emulator, round(time.monotonic() - began)))
+        return self._second[1]
+
+
+@dataclasses.dataclass
+class Play:
+    """One play of a run's output: its tasks in order and those that reported a change (each once)."""
+
+    name: str
+    tasks: list
+    changed: list
+
+    def ran(self, task):
+        """Whether a task whose name ends with `task` ran (any result but skipping)."""
+        return any(name.endswith(task) for name in self.tasks)
+
+
+def plays(stdout):
+    """The plays of an ansible-playbook output (default callback), by their full name, in order."""
+    found, play, task = {}, None, None
+    for line in stdout.splitlines():
+        if line.startswith("PLAY [") and not line.startswith("PLAY RECAP"):
+            play = found.setdefault(line[6:line.rindex("]")], Play(line[6:line.rindex("]")], [], []))
+            task = None
+        elif line.startswith("TASK [") and play is not None:
+            task = line[6:line.rindex("]")]
+        elif play is not None and task and line.startswith(("ok:", "changed:", "fatal:", "failed:", "included:")):
+            if task not in play.tasks:
+                play.tasks.append(task)
+            if line.startswith("changed:") and task not in play.changed:
+                play.changed.append(task)
+    return found
+
+
+@dataclasses.dataclass
+class SiteRun:
+    """A whole site.yml run (`run`, a PlaybookRun) on `emulator`, read play by play: each tier module asserts on its
+    own plays. seconds: how long it took."""
+
+    run: object
+    emulator: object
+    seconds: int = 0
+
+    def play(self, step):
+        """The play of one step of playbooks/site.yml, by the first words of its name ("Edge", "Observability
+        watchers"); asserts that it ran."""
+        matches = [p for name, p in plays(self.run.stdout).items() if name.split(" — ")[0] == step]
+        assert len(matches) == 1, "no play %r in the run:\n%s" % (step, self.run.tail())
+        return matches[0]
+
 
 @pytest.fixture(scope="session")
 def site(emulator, tmp_path_factory, execution_environment):
     """Modules that use it declare pytestmark = pytest.mark.xdist_group(SITE_GROUP) and call site.build()
     (site.job then holds the runner job: its project copy and artifacts)."""
     return SharedSite(emulator, tmp_path_factory.mktemp("site-job"), execution_environment)
+
+
+@pytest.fixture(scope="session")
+def site_check_empty(tmp_path_factory):
+    """`site.yml --check` on an empty account, once per session, for the modules of the `site` group: a SiteRun,
+    whose emulator is left as the run left it (empty, if check mode created nothing), for each module to read what
+    of its tier exists. One whole-site check instead of one `--tags <tier> --check` per module (compute, edge, data:
+    three runs, each on a reset scratch emulator). The emulator is its own, not `scratch_emulator`: other modules
+    reset that one before their own use, and the readers must see what this run left."""
+    emu = Emulator(tmp_path_factory.mktemp("check-stack"))
+    emu.up()
+    try:
+        began = time.monotonic()
+        run = run_playbook(emu, "site.yml", check=True, extra_args=("--skip-tags", "migrate"), timeout=2700)
+        yield SiteRun(run, emu, round(time.monotonic() - began))
+    finally:
+        emu.down()
 
 
 @pytest.fixture

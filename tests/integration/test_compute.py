@@ -4,6 +4,11 @@ against the emulator and read back with boto3.
 
 The emulator does not pull images or run containers: what is proven here is the shape AWS is asked for (and
 keeps), convergence, check mode, lookups by name for a run of its own, and validation before any AWS call.
+
+Check mode on an empty account and the second run are the `site` group's whole-site ones (tests/integration/
+conftest.py: site_check_empty, site.second_run()), read play by play; this module also holds the whole-site
+second run's changed=0. Compute alone (a run of its own on the built stack) and `--tags registry,compute --check`
+on the converged stack stay tagged runs: they are what shows the tiers' partial runs work.
 """
 
 import json
@@ -37,16 +42,20 @@ def _compute_resources(emulator):
 
 
 @pytest.fixture(scope="module")
-def compute(emulator, scratch_emulator, site):
-    """Empty account → registry,compute --check → every tier (the shared site build) → compute alone → registry
-    alone → --check."""
-    scratch_emulator.reset()
-    runs = {"check_empty": run_playbook(scratch_emulator, tags="registry,compute", check=True)}
-    runs["after_check_empty"] = _compute_resources(scratch_emulator)
+def compute(emulator, site, site_check_empty):
+    """Empty account → site.yml --check (the group's one whole-site check, on an emulator of its own) → every tier
+    (the shared site build) → site.yml again (the group's one whole-site second run) → compute alone →
+    registry,compute --check."""
+    runs = {"check_empty": site_check_empty.run, "after_check_empty": _compute_resources(site_check_empty.emulator),
+            "registry_check_empty": site_check_empty.play("Registry"),
+            "compute_check_empty": site_check_empty.play("Compute")}
     runs["first"] = site.build()
-    # A fresh process with only the compute tag: every parent is found by name, none from an earlier play's facts.
+    second = site.second_run()
+    runs["second"], runs["registry_second"], runs["compute_second"] = (second.run, second.play("Registry"),
+                                                                       second.play("Compute"))
+    # A fresh process with only the compute tag: every parent is found by name, none from an earlier play's facts
+    # (which the whole-site second run cannot show: its earlier plays run first).
     runs["compute_alone"] = run_playbook(emulator, tags="compute")
-    runs["registry_again"] = run_playbook(emulator, tags="registry")
     runs["check_converged"] = run_playbook(emulator, tags="registry,compute", check=True, diff=True)
     assert runs["first"].rc == 0, runs["first"].tail()
     ecs = emulator.client("ecs")
@@ -61,12 +70,26 @@ def compute(emulator, scratch_emulator, site):
 def test_check_mode_on_an_empty_account_creates_nothing(compute):
     run = compute["check_empty"]
     assert run.rc == 0, run.tail()
-    assert run.changed >= 1, "check mode should report the cluster it would create"
+    assert any(task.endswith("ecs : Ensure the cluster with Container Insights on Fargate")
+               for task in compute["compute_check_empty"].changed), \
+        "check mode should report the cluster it would create: %s" % compute["compute_check_empty"].changed
+    # The registry's step ran in check mode too (its validation and key lookup; no key, so nothing to ensure).
+    assert compute["registry_check_empty"].ran("ecr : Check repository names, image count and promotions"), \
+        compute["registry_check_empty"]
     assert all(not value for value in compute["after_check_empty"].values()), compute["after_check_empty"]
 
 
 def test_first_run_converges(compute):
     assert compute["first"].changed > 0
+
+
+def test_second_whole_site_run_changes_nothing(compute):
+    """The site's only whole-site idempotence check (it was test_demo's, on the demo's environment): every step of
+    site.yml run again on the shared build, in one process, changes nothing. Per-tier second runs cannot see one
+    play undoing another's work (the cloudwatch role runs twice inside site.yml)."""
+    run = compute["second"]
+    assert run.rc == 0, run.tail()
+    assert run.changed == 0, "second site.yml run is not a no-op: %s" % run.changed_tasks()
 
 
 def test_compute_alone_against_the_built_environment_changes_nothing(compute):
@@ -76,9 +99,13 @@ def test_compute_alone_against_the_built_environment_changes_nothing(compute):
 
 
 def test_registry_second_run_changes_nothing(compute):
-    run = compute["registry_again"]
-    assert run.rc == 0, run.tail()
-    assert run.changed == 0, "not idempotent: %s" % run.changed_tasks()
+    """From the whole-site second run: the registry's play ran its tasks and none reported a change (and compute's,
+    besides the compute-alone run above)."""
+    assert compute["second"].rc == 0, compute["second"].tail()
+    for play in (compute["registry_second"], compute["compute_second"]):
+        assert play.tasks, play
+        assert play.changed == [], "not idempotent: %s" % play.changed
+    assert compute["registry_second"].ran("ecr : Ensure the repositories exist, scanned on push, with immutable tags")
 
 
 def test_check_mode_on_the_converged_stack_changes_nothing(compute):

@@ -5,8 +5,9 @@ a point-in-time restore, and bad input stopped before any AWS call.
 
 The data tier is read from the whole-site build the `site` group shares (tests/integration/conftest.py), which is
 an AWX job at -vvv: building network, security and data again in a module of its own cost over three minutes for
-what the shared build already holds. Check mode on an empty account runs on the scratch emulator; the second run
-and check mode on the converged tier run on the shared build with only the data tag. Deleting the database
+what the shared build already holds. Check mode on an empty account and the second run are the `site` group's
+whole-site ones (conftest.py: site_check_empty, site.second_run()), read from the data step's play; check mode on
+the converged tier runs on the shared build with only the data tag. Deleting the database
 (rds_state=absent) is shown in check mode here, since the build is shared; the deletion itself, with its final
 snapshot, is test_teardown's (playbooks/teardown.yml runs the same roles/rds/tasks/absent.yml)."""
 
@@ -51,16 +52,15 @@ def _secret_values(emulator):
 
 
 @pytest.fixture(scope="module")
-def data(emulator, scratch_emulator, site):
-    """Empty account → --check → every tier at -vvv (the shared site build) → data again → --check; every run kept."""
-    scratch_emulator.reset()
-    # Only the data step in check mode: the network and security steps prove theirs in their own tests.
-    runs = {"check_empty": run_playbook(scratch_emulator, tags="data", check=True)}
-    runs["after_check_empty"] = _data_resources(scratch_emulator)
+def data(emulator, site, site_check_empty):
+    """Empty account → site.yml --check (the group's one whole-site check) → every tier at -vvv (the shared site
+    build) → site.yml again (the group's one whole-site second run) → data --check; every run kept."""
+    runs = {"check_empty": site_check_empty.run, "after_check_empty": _data_resources(site_check_empty.emulator),
+            "data_check_empty": site_check_empty.play("Data")}
     runs["first"] = site.build()
     assert runs["first"].rc == 0, runs["first"].tail()
-    # The other tiers have their own convergence tests; re-running only ours keeps this module's time down.
-    runs["second"] = run_playbook(emulator, tags="data")
+    second = site.second_run()
+    runs["second"], runs["data_second"] = second.run, second.play("Data")
     runs["check_converged"] = run_playbook(emulator, tags="data", check=True, diff=True)
     return runs
 
@@ -70,8 +70,13 @@ def _instance(emulator):
 
 
 def test_check_mode_on_empty_account_creates_nothing(data):
-    run = data["check_empty"]
+    run, play = data["check_empty"], data["data_check_empty"]
     assert run.rc == 0, run.tail()
+    # The data step ran in check mode to its end: both roles' validations, then the publishing of what exists.
+    for task in ("secrets : Check usernames, API key values and the rotation settings",
+                 "rds : Check engine version, retention, instance classes, windows, secret name and backup replication",
+                 "rds : Publish the endpoint and the master secret's ARN"):
+        assert play.ran(task), (task, play)
     assert data["after_check_empty"] == {"secrets": [], "instances": [], "parameter_groups": [], "subnet_groups": []}
 
 
@@ -89,9 +94,13 @@ def test_first_run_builds_the_data_tier(emulator, data):
 
 
 def test_second_run_reports_no_change(data):
-    run = data["second"]
+    """From the whole-site second run (test_compute asserts changed=0 for all of it): the data step's play ran its
+    tasks and none reported a change."""
+    run, play = data["second"], data["data_second"]
     assert run.rc == 0, run.tail()
-    assert run.changed == 0, "not idempotent: %s" % run.changed_tasks()
+    assert play.ran("secrets : Ensure the JWT, database master and API key secrets"), play
+    assert play.ran("rds : Ensure the PostgreSQL instance (Multi-AZ, encrypted, backed up, monitored, private)"), play
+    assert play.changed == [], "not idempotent: %s" % play.changed
 
 
 def test_check_mode_on_converged_stack_reports_no_change(data):
