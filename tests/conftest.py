@@ -68,3 +68,34 @@ def pytest_collection_modifyitems(items):
                 order[id(item)])
 
     items.sort(key=key)
+
+
+# Where the wall time of a run went: per xdist group, the worker that ran it, when it started and ended (seconds
+# from the first report) and the seconds its tests took. The last group to end is the run's critical path; these
+# figures are what GROUP_SECONDS and docs/testing.md are written from.
+_SCHEDULE = {}
+
+
+def pytest_runtest_logreport(report):
+    worker = getattr(getattr(report, "node", None), "gateway", None)
+    group = report.nodeid.rpartition("@")[2] if "@" in report.nodeid else "-"
+    entry = _SCHEDULE.setdefault(group, {"worker": worker.id if worker else "main", "start": report.start,
+                                         "stop": report.stop, "seconds": 0.0})
+    entry["start"], entry["stop"] = min(entry["start"], report.start), max(entry["stop"], report.stop)
+    entry["seconds"] += report.duration
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _SCHEDULE:
+        return
+    origin = min(entry["start"] for entry in _SCHEDULE.values())
+    terminalreporter.section("schedule (xdist groups of 30 s or more; seconds from the first test)")
+    busy = {}
+    for group, entry in sorted(_SCHEDULE.items(), key=lambda kv: kv[1]["start"]):
+        busy[entry["worker"]] = busy.get(entry["worker"], 0.0) + entry["seconds"]
+        if entry["seconds"] >= 30:
+            terminalreporter.write_line("%-8s %-40s %7.1f → %7.1f  %6.1f s" % (
+                entry["worker"], group, entry["start"] - origin, entry["stop"] - origin, entry["seconds"]))
+    for worker, seconds in sorted(busy.items()):
+        last = max(e["stop"] for e in _SCHEDULE.values() if e["worker"] == worker) - origin
+        terminalreporter.write_line("%-8s busy %.1f s, last test ended at %.1f s" % (worker, seconds, last))
