@@ -25,6 +25,7 @@ GROUP_SECONDS = {
     # test_network, test_security, test_iam_policies, test_audit: one build (tests/integration/tiers.py)
     "tiers": 280,
     "resilience-kill-1": 230,
+    "empty-account": 190,
     "integration.test_demo": 200,
     "resilience-kill-2": 200,
     "integration.test_installed": 135,

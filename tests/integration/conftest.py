@@ -131,7 +131,7 @@ def site(emulator, tmp_path_factory, execution_environment):
 
 @pytest.fixture(scope="session")
 def site_check_empty(tmp_path_factory):
-    """`site.yml --check` on an empty account, once per session, for the modules of the `site` group: a SiteRun,
+    """`site.yml --check` on an empty account, once per session, for test_empty_account.py: a SiteRun,
     whose emulator is left as the run left it (empty, if check mode created nothing), for each module to read what
     of its tier exists. One whole-site check instead of one `--tags <tier> --check` per module (compute, edge, data:
     three runs, each on a reset scratch emulator). The emulator is its own, not `scratch_emulator`: other modules

@@ -5,9 +5,9 @@ against the emulator and read back with boto3.
 The emulator does not pull images or run containers: what is proven here is the shape AWS is asked for (and
 keeps), convergence, check mode, lookups by name for a run of its own, and validation before any AWS call.
 
-Check mode on an empty account and the second run are the `site` group's whole-site ones (tests/integration/
-conftest.py: site_check_empty, site.second_run()), read play by play; this module also holds the whole-site
-second run's changed=0. Compute alone (a run of its own on the built stack) and `--tags registry,compute --check`
+The second run is the `site` group's whole-site one (tests/integration/conftest.py: site.second_run()), read
+play by play; this module also holds its changed=0. Check mode on an empty account is test_empty_account.py's
+(the whole-site check, off the `site` worker). Compute alone (a run of its own on the built stack) and `--tags registry,compute --check`
 on the converged stack stay tagged runs: they are what shows the tiers' partial runs work.
 """
 
@@ -42,14 +42,10 @@ def _compute_resources(emulator):
 
 
 @pytest.fixture(scope="module")
-def compute(emulator, site, site_check_empty):
-    """Empty account → site.yml --check (the group's one whole-site check, on an emulator of its own) → every tier
-    (the shared site build) → site.yml again (the group's one whole-site second run) → compute alone →
-    registry,compute --check."""
-    runs = {"check_empty": site_check_empty.run, "after_check_empty": _compute_resources(site_check_empty.emulator),
-            "registry_check_empty": site_check_empty.play("Registry"),
-            "compute_check_empty": site_check_empty.play("Compute")}
-    runs["first"] = site.build()
+def compute(emulator, site):
+    """Every tier (the shared site build) → site.yml again (the group's one whole-site second run) → compute alone
+    → registry,compute --check. Check mode on an empty account: test_empty_account.py."""
+    runs = {"first": site.build()}
     second = site.second_run()
     runs["second"], runs["registry_second"], runs["compute_second"] = (second.run, second.play("Registry"),
                                                                        second.play("Compute"))
@@ -65,18 +61,6 @@ def compute(emulator, site, site_check_empty):
         for name, s in runs["services"].items()
     }
     return runs
-
-
-def test_check_mode_on_an_empty_account_creates_nothing(compute):
-    run = compute["check_empty"]
-    assert run.rc == 0, run.tail()
-    assert any(task.endswith("ecs : Ensure the cluster with Container Insights on Fargate")
-               for task in compute["compute_check_empty"].changed), \
-        "check mode should report the cluster it would create: %s" % compute["compute_check_empty"].changed
-    # The registry's step ran in check mode too (its validation and key lookup; no key, so nothing to ensure).
-    assert compute["registry_check_empty"].ran("ecr : Check repository names, image count and promotions"), \
-        compute["registry_check_empty"]
-    assert all(not value for value in compute["after_check_empty"].values()), compute["after_check_empty"]
 
 
 def test_first_run_converges(compute):
@@ -262,10 +246,3 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
     assert "hunter2" not in run.stdout
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
 
-
-def test_compute_on_an_account_without_its_parents_says_what_to_build_and_creates_nothing(scratch_emulator):
-    scratch_emulator.reset()
-    run = run_playbook(scratch_emulator, tags="compute")
-    assert run.rc != 0
-    assert "--tags network" in run.stdout, run.tail()
-    assert _compute_resources(scratch_emulator)["clusters"] == []

@@ -3,8 +3,8 @@
 
 The edge is read from the whole-site build the `site` group shares (tests/integration/conftest.py): building
 network, security and edge again in a module of its own cost about four minutes for what the shared build already
-holds. Check mode on an empty account and the second run are the `site` group's whole-site ones (conftest.py:
-site_check_empty, site.second_run()), read from the edge's play; check mode on the converged edge runs on the
+holds. The second run is the `site` group's whole-site one (conftest.py: site.second_run()),
+read from the edge's play (check mode on an empty account: test_empty_account.py); check mode on the converged edge runs on the
 shared build with only the edge tag.
 
 Client VPN is not exercised here: the emulator lacks its API (the local inventory keeps access mode ip_restricted);
@@ -40,12 +40,10 @@ def _edge_resources(emulator):
 
 
 @pytest.fixture(scope="module")
-def edge(emulator, site, site_check_empty):
-    """Empty account → site.yml --check (the group's one whole-site check) → every tier (the shared site build) →
-    site.yml again (the group's one whole-site second run) → edge --check; every run kept."""
-    runs = {"check_empty": site_check_empty.run, "after_check_empty": _edge_resources(site_check_empty.emulator),
-            "edge_check_empty": site_check_empty.play("Edge")}
-    runs["first"] = site.build()
+def edge(emulator, site):
+    """Every tier (the shared site build) → site.yml again (the group's one whole-site second run) → edge --check;
+    every run kept. Check mode on an empty account: test_empty_account.py."""
+    runs = {"first": site.build()}
     second = site.second_run()
     runs["second"], runs["edge_second"] = second.run, second.play("Edge")
     runs["check_converged"] = run_playbook(emulator, tags="edge", check=True, diff=True)
@@ -58,15 +56,6 @@ def edge(emulator, site, site_check_empty):
         tg["TargetGroupName"]: tg for tg in elbv2.describe_target_groups(Names=[PREFIX + "-be", PREFIX + "-fe"])["TargetGroups"]
     }
     return runs
-
-
-def test_check_mode_on_an_empty_account_creates_nothing(edge):
-    run, play = edge["check_empty"], edge["edge_check_empty"]
-    assert run.rc == 0, run.tail()
-    for task in ("route53 : Ensure the public hosted zone", "acm : Request (or find) the DNS-validated certificate"):
-        assert any(name.endswith(task) for name in play.changed), \
-            "check mode should report the zone and certificate it would create: %s" % play.changed
-    assert all(not value for value in edge["after_check_empty"].values()), edge["after_check_empty"]
 
 
 def test_first_run_converges(edge):
