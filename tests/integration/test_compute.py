@@ -245,4 +245,3 @@ def test_bad_input_fails_before_any_aws_call(emulator, playbook, override, varia
         assert variable in run.stdout, "the failure should name %s:\n%s" % (variable, run.tail())
     assert "hunter2" not in run.stdout
     assert api_calls_seen(emulator) == calls_before, "an AWS call was made before validation failed"
-

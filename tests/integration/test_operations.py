@@ -34,10 +34,11 @@ def _push_release_images(emulator, tag="local"):
 
 @pytest.fixture(scope="module")
 def ops(emulator, site, tmp_path_factory):
-    """The `site` group's shared build with the demo's stand-ins (release images, tasks registered in their target groups, then the minute's CloudWatch figures), and
-    the post-migration checklist before the figures exist, with them, and with each thing it checks broken in turn
-    (put back afterwards). Deploys leave the services on other revisions of the same definitions, and the drift test
-    removes the rule it adds, so what later modules read (the definitions, rules, secrets) stays as built."""
+    """The `site` group's shared build with the demo's stand-ins (release images, tasks registered in their target
+    groups, then the minute's CloudWatch figures), and the post-migration checklist before the figures exist, with
+    them, and with each thing it checks broken in turn (put back afterwards). Deploys leave the services on other
+    revisions of the same definitions, and the drift test removes the rule it adds, so what later modules read (the
+    definitions, rules, secrets) stays as built."""
     runs = {"build": site.build()}
     _push_release_images(emulator)
     standins.register_tasks(_session(emulator), PREFIX)
