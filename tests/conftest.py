@@ -10,6 +10,8 @@ import sys
 
 import pytest
 
+from tests.tools.xdist_groups import group_of
+
 _COLLECTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".collections")
 if _COLLECTIONS not in sys.path:
     sys.path.insert(0, _COLLECTIONS)
@@ -42,11 +44,6 @@ GROUP_SECONDS = {
 }
 
 
-def _group(item):
-    marker = item.get_closest_marker("xdist_group")
-    return marker.kwargs.get("name", marker.args[0] if marker.args else "default")
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
     """pytest.ini distributes with --dist loadgroup: ungrouped tests would go one by one to any worker, but modules
@@ -57,14 +54,14 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.xdist_group(item.module.__name__))
     first_seen = {}
     for index, item in enumerate(items):
-        first_seen.setdefault(_group(item), index)
+        first_seen.setdefault(group_of(item), index)
     order = {id(item): index for index, item in enumerate(items)}
 
     # Longest group first (GROUP_SECONDS); inside a group, a module that leaves the shared site build changed
     # (SPOILS_SHARED_SITE = True) runs after the modules that read it, so the build is made once; every other
     # order is kept.
     def key(item):
-        group = _group(item)
+        group = group_of(item)
         return (-GROUP_SECONDS.get(group, 0), first_seen[group], bool(getattr(item.module, "SPOILS_SHARED_SITE", False)),
                 order[id(item)])
 

@@ -1,6 +1,5 @@
 # -*- coding: utf-8 -*-
 import dataclasses
-import time
 
 import pytest
 
@@ -69,9 +68,8 @@ class SharedSite:
         group that asks runs it, right after the build, before any module changes the environment."""
         self.build()
         if self._second is None or self._second[0] != self.generation:
-            began = time.monotonic()
             run = run_playbook(self.emulator, "site.yml", extra_args=("--skip-tags", "migrate"), timeout=2700)
-            self._second = (self.generation, SiteRun(run, self.emulator, round(time.monotonic() - began)))
+            self._second = (self.generation, SiteRun(run, self.emulator))
         return self._second[1]
 
 
@@ -108,11 +106,10 @@ def plays(stdout):
 @dataclasses.dataclass
 class SiteRun:
     """A whole site.yml run (`run`, a PlaybookRun) on `emulator`, read play by play: each tier module asserts on its
-    own plays. seconds: how long it took."""
+    own plays."""
 
     run: object
     emulator: object
-    seconds: int = 0
 
     def play(self, step):
         """The play of one step of playbooks/site.yml, by the first words of its name ("Edge", "Observability
@@ -131,17 +128,15 @@ def site(emulator, tmp_path_factory, execution_environment):
 
 @pytest.fixture(scope="session")
 def site_check_empty(tmp_path_factory):
-    """`site.yml --check` on an empty account, once per session, for test_empty_account.py: a SiteRun,
-    whose emulator is left as the run left it (empty, if check mode created nothing), for each module to read what
-    of its tier exists. One whole-site check instead of one `--tags <tier> --check` per module (compute, edge, data:
-    three runs, each on a reset scratch emulator). The emulator is its own, not `scratch_emulator`: other modules
-    reset that one before their own use, and the readers must see what this run left."""
+    """`site.yml --check` on an empty account, once per session, for test_empty_account.py: a SiteRun whose
+    emulator is left as the run left it (empty, if check mode created nothing), for each tier's readers. One
+    whole-site check instead of one `--tags <tier> --check` per module (compute, edge, data: three runs, each on a
+    reset scratch emulator). The emulator is its own, not `scratch_emulator`: other modules reset that one before
+    their own use, and the readers must see what this run left."""
     emu = Emulator(tmp_path_factory.mktemp("check-stack"))
     emu.up()
     try:
-        began = time.monotonic()
-        run = run_playbook(emu, "site.yml", check=True, extra_args=("--skip-tags", "migrate"), timeout=2700)
-        yield SiteRun(run, emu, round(time.monotonic() - began))
+        yield SiteRun(run_playbook(emu, "site.yml", check=True, extra_args=("--skip-tags", "migrate"), timeout=2700), emu)
     finally:
         emu.down()
 

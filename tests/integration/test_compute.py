@@ -7,8 +7,9 @@ keeps), convergence, check mode, lookups by name for a run of its own, and valid
 
 The second run is the `site` group's whole-site one (tests/integration/conftest.py: site.second_run()), read
 play by play; this module also holds its changed=0. Check mode on an empty account is test_empty_account.py's
-(the whole-site check, off the `site` worker). Compute alone (a run of its own on the built stack) and `--tags registry,compute --check`
-on the converged stack stay tagged runs: they are what shows the tiers' partial runs work.
+(the whole-site check, off the `site` worker). Compute alone (a run of its own on the built stack) and
+`--tags registry,compute --check` on the converged stack stay tagged runs: they are what shows the tiers' partial
+runs work.
 """
 
 import json

@@ -6,8 +6,8 @@ a point-in-time restore, and bad input stopped before any AWS call.
 The data tier is read from the whole-site build the `site` group shares (tests/integration/conftest.py), which is
 an AWX job at -vvv: building network, security and data again in a module of its own cost over three minutes for
 what the shared build already holds. The second run is the `site` group's whole-site one (conftest.py:
-site.second_run()), read from the data step's play (check mode on an empty account: test_empty_account.py); check mode on
-the converged tier runs on the shared build with only the data tag. Deleting the database
+site.second_run()), read from the data step's play (check mode on an empty account: test_empty_account.py); check
+mode on the converged tier runs on the shared build with only the data tag. Deleting the database
 (rds_state=absent) is shown in check mode here, since the build is shared; the deletion itself, with its final
 snapshot, is test_teardown's (playbooks/teardown.yml runs the same roles/rds/tasks/absent.yml)."""
 

@@ -3,9 +3,9 @@
 
 The edge is read from the whole-site build the `site` group shares (tests/integration/conftest.py): building
 network, security and edge again in a module of its own cost about four minutes for what the shared build already
-holds. The second run is the `site` group's whole-site one (conftest.py: site.second_run()),
-read from the edge's play (check mode on an empty account: test_empty_account.py); check mode on the converged edge runs on the
-shared build with only the edge tag.
+holds. The second run is the `site` group's whole-site one (conftest.py: site.second_run()), read from the edge's
+play (check mode on an empty account: test_empty_account.py); check mode on the converged edge runs on the shared
+build with only the edge tag.
 
 Client VPN is not exercised here: the emulator lacks its API (the local inventory keeps access mode ip_restricted);
 its module is covered by Stubber tests under tests/unit.

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Operations playbooks against one environment built by site.yml in the emulator: the pre-migration checklist
-(met on the built one; unmet on an empty account is test_empty_account.py's), the post-migration checklist, the diagram of what exists, and
-the drift check naming a security-group rule added behind the collection's back."""
+(met on the built one; unmet on an empty account is test_empty_account.py's), the post-migration checklist, the
+diagram of what exists, and the drift check naming a security-group rule added behind the collection's back."""
 
 import json
 import re

@@ -25,6 +25,8 @@ SPOILS_SHARED_SITE = True (tests/conftest.py sorts it after the modules that onl
 
 from __future__ import annotations
 
+from tests.tools.xdist_groups import group_of
+
 from .harness import run_playbook
 
 TIERS_GROUP = "tiers"
@@ -32,19 +34,12 @@ ALL_STEPS = ("check_empty", "first", "second", "check_converged")
 _BUILDS = {}
 
 
-def _group(item):
-    marker = item.get_closest_marker("xdist_group")
-    if marker is None:
-        return None
-    return marker.kwargs.get("name", marker.args[0] if marker.args else "default")
-
-
 def _modules(request):
     """The group's modules among this session's collected tests (sorted by name), the requesting one included."""
     modules = {request.module.__name__: request.module}
     for item in request.session.items:
         module = getattr(item, "module", None)
-        if _group(item) == TIERS_GROUP and hasattr(module, "TIER_TAGS"):
+        if group_of(item) == TIERS_GROUP and hasattr(module, "TIER_TAGS"):
             modules.setdefault(module.__name__, module)
     return sorted(modules.values(), key=lambda m: m.__name__)
 
