@@ -106,7 +106,7 @@ run_role() {  # $1: run number
     -e db_migration_source_database=bench -e "db_migration_target_database=$db" \
     -e "db_migration_work_dir=$work" -e "db_migration_backup_dir=$STATE/role-backup$1" \
     -e "db_migration_report_dir=$STATE/role-report$1" \
-    -e "db_migration_dump_format=${BENCH_ROLE_DUMP_FORMAT:-custom}" > "$STATE/role$1.log" 2>&1 \
+    -e "db_migration_dump_format=${BENCH_ROLE_DUMP_FORMAT:-stream}" > "$STATE/role$1.log" 2>&1 \
     || { tail -40 "$STATE/role$1.log" >&2; exit 1; }
   t1=$(now)
   ROLE_CPU[$1]="$CLIENT_CPU $SOURCE_CPU $TARGET_CPU"
@@ -202,7 +202,7 @@ Produced by \`make bench-migration\` (\`scripts/bench_migration.sh\`) on $(date 
 - Machine: $(nproc) CPU core(s), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM; PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') source and target on the same host (local stack, fsync off on both); pgcopydb $(pgcopydb --version 2>/dev/null | awk '/pgcopydb version/ {print $3}').
 - **Measured under load: the host is shared with other engineers' test runs; this is not an idle-machine run.** Load average (1/5/15 min) before role run 1: ${LOADS[0]}; before pgcopydb run 1: ${LOADS[1]}; before pgcopydb run 2: ${LOADS[2]}; before role run 2: ${LOADS[3]}; after: ${LOADS[4]}. The role and pgcopydb ran alternately (A-B-B-A) so that the shared load weighs on both alike; compare ratios within this run, and CPU seconds (which the load changes far less than wall time), not absolute times across runs.
 - Dataset: pgbench scale $SCALE plus secondary indexes on \`pgbench_accounts\` and a jsonb table of $JSON_ROWS rows with a GIN index: **$((SIZE_BYTES / 1048576)) MiB** (\`pg_database_size\`).
-- The role: \`ansible-playbook playbooks/migrate_database.yml\` with defaults (backup format ${BENCH_ROLE_DUMP_FORMAT:-custom}, jobs = cores), as the non-superuser target login: preflight, roles, schema, streamed data with per-table indexes, ANALYZE and verification, the backup (custom-format \`pg_dump\` of the same snapshot with its sha256, written alongside) and the rest of the verification. **Copy phase** = the whole playbook's wall time minus the engine's final verification time. \`pgcopydb clone\` ran with \`--no-owner --no-acl\` (it cannot map superuser ownership for a non-superuser target) and its default table and index jobs; it keeps no backup and verifies nothing.
+- The role: \`ansible-playbook playbooks/migrate_database.yml\` with defaults (backup format ${BENCH_ROLE_DUMP_FORMAT:-stream}, jobs = cores), as the non-superuser target login: preflight, roles, schema, streamed data with per-table indexes, ANALYZE and verification, the backup (${BENCH_ROLE_DUMP_FORMAT:-stream}: with stream, the copied rows written as they pass with their sha256, plus the copy's schema archive; otherwise a \`pg_dump\` of the same snapshot written alongside) and the rest of the verification. **Copy phase** = the whole playbook's wall time minus the engine's final verification time. \`pgcopydb clone\` ran with \`--no-owner --no-acl\` (it cannot map superuser ownership for a non-superuser target) and its default table and index jobs; it keeps no backup and verifies nothing.
 - CPU seconds: client = the command and every process it waited for (\`/usr/bin/time\`: Ansible, the engine, psql, pg_dump, pg_restore; or pgcopydb and its children); source / target = the server's postmaster and backends over the run (\`/proc\`, utime + stime, reaped children included).
 
 | Method | Run 1 (s) | Run 2 (s) | Sum (s) | vs pgcopydb clone |

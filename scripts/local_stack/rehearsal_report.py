@@ -158,8 +158,10 @@ def _backup(state: Path) -> str:
     latest = backups / (backups / "LATEST").read_text().strip() if (backups / "LATEST").exists() else None
     if not latest or not latest.exists():
         return "no backup found in %s" % backups
+    # A stream backup is a directory (roles/db_migration/files/pg_backup.py), a pg_dump archive one file.
+    size = sum(p.stat().st_size for p in latest.rglob("*") if p.is_file()) if latest.is_dir() else latest.stat().st_size
     return "backup of the source `%s` (%.1f MiB, checksum beside it); release images kept in ECR (rollback artefact)" % (
-        latest, latest.stat().st_size / 2**20)
+        latest, size / 2**20)
 
 
 def _dr(run):

@@ -9,7 +9,7 @@ run leaves on disk.
 - playbooks/migrate_database.yml runs at -vvv against a private pair of local-stack PostgreSQL servers: their
   passwords must not be in its output; the backup must be 0600 in a 0700 directory; the credentials file the role
   hands to its engine (and any pgpass/service file) must be gone afterwards; no file left under the work, backup
-  and report directories may hold a password or a password verifier, except the dump itself.
+  and report directories may hold a password or a password verifier, except the backup's own data (dumps, table files).
 
 Every place a value turns up counts once in the figure `secrets_leaked` (target 0).
 """
@@ -111,8 +111,14 @@ def test_migration_output_holds_no_database_password(migration):
     assert _leaks(passwords, run.stdout + run.stderr) == []
 
 
+def _holds_rows(path) -> bool:
+    """The source's own data, which may hold anything its tables hold: pg_dump archives (the copy's schema
+    archive too) and the stream backup's table files (pg_backup.py)."""
+    return path.suffix == ".dump" or path.name.endswith((".copy", ".copy.gz"))
+
+
 def _dumps(dirs):
-    return [p for p in _files(dirs["backups"]) if p.suffix == ".dump"]
+    return [p for p in _files(dirs["backups"]) if _holds_rows(p)]
 
 
 def test_backup_is_kept_in_a_private_directory(migration):
@@ -128,6 +134,8 @@ def test_dump_is_readable_by_its_owner_only(migration):
     run, dirs, passwords = migration
     dumps = _dumps(dirs)
     assert dumps and {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in dumps} == {str(p): "0o600" for p in dumps}
+    inner = [p for p in dirs["backups"].rglob("*") if p.is_dir()]
+    assert inner and {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in inner} == {str(p): "0o700" for p in inner}
 
 
 def test_credential_files_are_removed(migration):
@@ -140,8 +148,9 @@ def test_credential_files_are_removed(migration):
 
 def test_no_password_or_verifier_in_files_left_except_the_dump(migration):
     run, dirs, passwords = migration
-    others = [p for p in _files(*dirs.values()) if p.suffix != ".dump"]
+    others = [p for p in _files(*dirs.values()) if not _holds_rows(p)]
     assert others, "nothing left to scan"
+    assert any(p.name == "manifest.json" for p in others)  # the stream backup's own files are scanned
     assert _scan_files(passwords, others) == {}
     assert [str(p) for p in others if VERIFIER in p.read_text(errors="replace")] == []
 
@@ -153,7 +162,7 @@ def test_secrets_leaked_figure(awx_job, migration, record_property):
     everything = dict(secrets, **passwords)
     places = [proc.stdout, proc.stderr, run.stdout, run.stderr]
     leaked = sum(len(_leaks(everything, text)) for text in places)
-    files = _files(artifacts) + [p for p in _files(*dirs.values()) if p.suffix != ".dump"]
+    files = _files(artifacts) + [p for p in _files(*dirs.values()) if not _holds_rows(p)]
     leaked += sum(len(found) for found in _scan_files(everything, files).values())
     record_property("figure:secrets_leaked", leaked)
     assert leaked == 0

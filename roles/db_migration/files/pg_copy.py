@@ -1,7 +1,7 @@
 """Parallel data copy for the db_migration engine (pg_migrate.py).
 
 Table data is streamed with COPY (binary) from the source straight into the target: no intermediate file, every
-source read inside one exported snapshot, so all workers (and the backup pg_dump) see the same database state.
+source read inside one exported snapshot, so all workers (and the backup) see the same database state.
 Each target table is truncated and loaded in one transaction with COPY ... FREEZE, so its rows are written frozen
 and later reads (the verification, the application) do not rewrite every page to set hint bits.  A table's
 indexes and primary/unique/exclusion constraints are built as soon as its data is in, by the same pool of workers,
@@ -192,10 +192,11 @@ class Pipeline:
 
     def __init__(self, tables: list[Table], jobs: int, source_command: Callable[[Table], list[str]],
                  source_env: dict, open_target: Callable,
-                 build_indexes: Callable[[psycopg.Connection, Table, list], None], say: Callable[[str], None], verify: Callable[[Table], None] | None = None):
+                 build_indexes: Callable[[psycopg.Connection, Table, list], None], say: Callable[[str], None],
+                 verify: Callable[[Table], None] | None = None, sink: Callable[[Table], object] | None = None):
         self.tables, self.jobs = tables, max(1, jobs)
         self.source_command, self.source_env, self.open_target = source_command, source_env, open_target
-        self.build_indexes, self.say, self.verify = build_indexes, say, verify
+        self.build_indexes, self.say, self.verify, self.sink = build_indexes, say, verify, sink
         self.queue: list[Task] = []
         self.seq = itertools.count()
         self.lock = threading.Condition()
@@ -257,10 +258,12 @@ class Pipeline:
 
     def copy(self, tgt: psycopg.Connection, table: Table) -> None:
         """Source rows come from a psql COPY TO STDOUT inside the snapshot (libpq's per-row reads stay in C);
-        they are relayed in 1 MiB chunks, counted for the progress report, into the target's COPY FROM STDIN."""
+        they are relayed in 1 MiB chunks, counted for the progress report, into the target's COPY FROM STDIN, and
+        into the sink's file for the table when there is one (the backup, pg_backup.py)."""
         started = time.monotonic()
         proc = subprocess.Popen(self.source_command(table), env=self.source_env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
+        kept = self.sink(table) if self.sink is not None else None
         try:
             with tgt.transaction():
                 # Truncating in the loading transaction is what allows FREEZE (and makes a retry start clean).
@@ -268,11 +271,18 @@ class Pipeline:
                 with tgt.cursor().copy(table.copy_statement("in")) as into:
                     while chunk := proc.stdout.read(1 << 20):
                         into.write(chunk)
+                        if kept is not None:
+                            kept.write(chunk)
                         with self.lock:
                             self.moved += len(chunk)
                     if proc.wait() != 0:
                         raise RuntimeError("reading the source failed: " + proc.stderr.read().decode().strip())
+            if kept is not None:
+                kept.close()
+                kept = None
         finally:
+            if kept is not None:
+                kept.discard()
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()

@@ -92,8 +92,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     for name, kind in OPTIONS.items():
         parser.add_argument(f"--{name}", type=kind, required=True)
     args = parser.parse_args(argv)
-    if args.dump_format not in ("custom", "directory"):
-        parser.error("--dump-format must be custom or directory")
+    if args.dump_format not in ("stream", "custom", "directory"):
+        parser.error("--dump-format must be stream, custom or directory")
     args.argv = list(argv if argv is not None else sys.argv[1:])
     return args
 

@@ -1,4 +1,5 @@
-"""Backup, schema and data restore: what moves the source's contents to the target (pg_copy.py streams the rows).
+"""Backup, schema and data restore: what moves the source's contents to the target (pg_copy.py streams the rows,
+pg_backup.py keeps them as the backup on their way).
 
 The target login is assumed NOT to be a superuser (RDS): objects owned by the source's superusers are given to the
 target login, and the steps that pg_restore would run with superuser rights (SET SESSION AUTHORIZATION, ALTER ...
@@ -23,19 +24,12 @@ import psycopg
 from psycopg import sql
 
 import pg_copy
+from pg_backup import StreamBackup, sha256_of
 from pg_preflight import user_object_count
 from pg_roles import apply_settings, cmd_globals, mapped_superusers
 from pg_session import (CURRENT, Progress, StepError, connect, conninfo, ident, load_state, pg_env, rows,
                         save_result, save_state, snapshot_connection, target_identity, tool)
 from pg_verify import TableChecks, cmd_verify
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def archive_files(archive: Path) -> list[Path]:
@@ -45,7 +39,7 @@ def archive_files(archive: Path) -> list[Path]:
 def write_checksums(archive: Path) -> Path:
     """sha256sum-compatible file next to the archive: `sha256sum -c` checks it by hand."""
     base = archive if archive.is_dir() else archive.parent
-    lines = [f"{sha256_file(p)}  {p.relative_to(base.parent if archive.is_dir() else base)}"
+    lines = [f"{sha256_of(p)}  {p.relative_to(base.parent if archive.is_dir() else base)}"
              for p in archive_files(archive)]
     checksum = archive.with_name(archive.name + ".sha256")
     checksum.write_text("\n".join(lines) + "\n")
@@ -279,10 +273,16 @@ def build_options(args, method: str = "btree") -> str:
     return f"-c maintenance_work_mem={memory_setting(memory)} -c synchronous_commit=off"
 
 
+# The copy's pg_dump of everything but the streamed rows, in the work directory; the stream backup keeps it too.
+SCHEMA_ARCHIVE = "schema.dump"
+
+
 def dump_schema(args, snapshot: str, tables: list, progress: Progress) -> Path:
     """Everything but the streamed tables' rows (schema, sequence values, large objects, matview refreshes,
     extension configuration data), in the copy's snapshot: the input of the pre- and post-data restore."""
-    archive = Path(args.work_dir) / "schema.dump"
+    archive = Path(args.work_dir) / SCHEMA_ARCHIVE
+    # A new file, never the old one rewritten in place: the last stream backup holds a hard link to that one.
+    archive.unlink(missing_ok=True)
     command = [tool(args, "pg_dump"), "-Fc", "-Z", "0", "-f", str(archive), f"--snapshot={snapshot}",
                "--no-subscriptions", "--no-publications", *pg_copy.exclude_data_patterns(tables)]
     result = subprocess.run(command, env=pg_env("source"), capture_output=True, text=True, check=False)
@@ -300,10 +300,11 @@ def restore_acls(args, archive: Path, entries: list[str], superusers: list[str],
     run_psql_script(args, rewrite_for_master(tail_sql, superusers, master), "default privileges and ACLs")
 
 
-def cmd_restore(args, snapshot: str, roles_ready=lambda: None, verify_table=None) -> dict:
+def cmd_restore(args, snapshot: str, roles_ready=lambda: None, verify_table=None, sink=None) -> dict:
     """Schema, streamed data with per-table indexes and ANALYZE, the rest of post-data, ACLs, database properties.
 
-    verify_table(schema, name), if given, is queued for each streamed table once its copy has committed."""
+    verify_table(schema, name), if given, is queued for each streamed table once its copy has committed;
+    sink(table), if given, returns the file each table's streamed rows are also written to (pg_copy.Pipeline)."""
     progress = Progress(Path(args.work_dir), "restore")
     timings: dict[str, float] = {}
     clock = [time.monotonic()]
@@ -372,7 +373,8 @@ def cmd_restore(args, snapshot: str, roles_ready=lambda: None, verify_table=None
     psql = tool(args, "psql")
     pipeline = pg_copy.Pipeline(tables, args.jobs, lambda t: pg_copy.source_copy_command(psql, snapshot, t),
                                 pg_env("source"), open_target, build_indexes, progress.say,
-                                verify=(lambda t: verify_table(t.schema, t.name)) if verify_table else None)
+                                verify=(lambda t: verify_table(t.schema, t.name)) if verify_table else None,
+                                sink=sink)
     try:
         moved = pipeline.run()
     except Exception as exc:
@@ -402,28 +404,45 @@ def stop_backup() -> None:
             proc.terminate()
 
 
+def finish_stream_backup(args, kept: StreamBackup, snapshot: str) -> dict:
+    started = time.monotonic()
+    result = kept.finish(Path(args.work_dir) / SCHEMA_ARCHIVE, snapshot)
+    result["seconds"] = round(time.monotonic() - started, 1)
+    save_state(args, backup=result["path"])
+    Progress(Path(args.work_dir), "backup").say(
+        f"backup written from the copy's stream: {result['path']} ({result['bytes'] / 2**20:.1f} MiB, "
+        f"{result['tables']} table files), checksums {result['checksum_file']}, restore with {result['restore']}")
+    return result
+
+
 def copy_in_snapshot(args, snapshot: str, verify_table=None) -> dict:
     """Backup, roles and restore at once, all reading the source in one snapshot (verify_table: see cmd_restore).
 
-    The backup (the rollback artefact) is a pg_dump of that snapshot written alongside the streamed copy, so it
-    holds exactly what was copied; the step only succeeds once the backup and its checksum are complete."""
+    The backup (the rollback artefact) holds exactly what was copied: by default the copy's own stream and schema
+    archive (pg_backup.py), or with dump_format custom/directory a pg_dump of that snapshot written alongside. The
+    step only succeeds once the backup and its checksums are complete."""
     started = time.monotonic()
     clear_partial_target(args)
+    kept = (StreamBackup(Path(args.backup_dir), conninfo("source")["dbname"], args.compress)
+            if args.dump_format == "stream" else None)
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        backup = pool.submit(cmd_backup, args, snapshot)
+        backup = pool.submit(cmd_backup, args, snapshot) if kept is None else None
         roles = pool.submit(cmd_globals, args)
         try:
             CURRENT["step"] = "restore"
-            restore = cmd_restore(args, snapshot, roles_ready=roles.result, verify_table=verify_table)
+            restore = cmd_restore(args, snapshot, roles_ready=roles.result, verify_table=verify_table,
+                                  sink=kept.table if kept is not None else None)
             save_result(args, "restore", restore)
             CURRENT["step"] = "globals"
             roles_result = roles.result()
             save_result(args, "globals", roles_result)
             CURRENT["step"] = "backup"
-            backup_result = backup.result()
+            backup_result = backup.result() if kept is None else finish_stream_backup(args, kept, snapshot)
             save_result(args, "backup", backup_result)
         except BaseException:
             stop_backup()
+            if kept is not None:
+                kept.abandon()
             raise
     seconds = round(time.monotonic() - started, 1)
     Progress(Path(args.work_dir), "copy").say(

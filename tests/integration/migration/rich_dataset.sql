@@ -140,6 +140,11 @@ CREATE POLICY journal_own ON planner.journal USING (author = current_user);
 CREATE POLICY journal_insert ON planner.journal AS RESTRICTIVE FOR INSERT TO app_writer WITH CHECK (author = current_user);
 GRANT SELECT, INSERT ON planner.journal TO app_writer, reporting;
 
+-- Names that must be quoted everywhere (the copy's statements, the backup's data.sql, the follower): mixed case,
+-- a space, reserved words, a double quote.
+CREATE TABLE planner."Order Lines" ("select" int PRIMARY KEY, "Quote""d" text, "from" date);
+INSERT INTO planner."Order Lines" SELECT g, 'line "' || g || '"', date '2025-01-01' + g FROM generate_series(1, 300) g;
+
 -- Views, a materialized view, an unlogged table.
 CREATE VIEW analytics.habit_moods AS SELECT mood, count(*) AS n FROM planner.habits GROUP BY mood;
 CREATE MATERIALIZED VIEW analytics.daily_checkins AS

@@ -28,6 +28,7 @@ def test_rich_dataset_migrates_with_zero_differences(migrated):
     report = migrated["report"]
     assert report["ok"] and report["differences"] == []
     assert report["tables"]["planner.habits"]["source_rows"] == 5000
+    assert [t["source_rows"] for name, t in report["tables"].items() if "Order Lines" in name] == [300]
     assert all(t["checksum_match"] for t in report["tables"].values())
     assert (migrated["work"] / "report" / "verification.txt").read_text().count("NO DIFFERENCES") == 1
 
@@ -64,29 +65,43 @@ def test_target_is_what_a_non_superuser_restore_must_produce(stack, migrated):
 
 
 def test_backup_is_kept_with_a_valid_checksum(migrated):
+    """The default backup is written from the copy's stream: a table file per streamed table, each checked by
+    coreutils against the sha256 the engine computed as the rows passed; the schema archive holds the rest."""
     backups = migrated["work"] / "backups"
-    (archive,) = backups.glob("*.dump")
+    (archive,) = backups.glob("*.backup")
+    assert not list(backups.glob("*.partial"))
     check = subprocess.run(["sha256sum", "-c", archive.name + ".sha256"], cwd=backups, capture_output=True,
                            text=True, check=False)
     assert check.returncode == 0, check.stdout + check.stderr
-    listing = subprocess.run(["pg_restore", "-l", str(archive)], capture_output=True, text=True, check=True)
-    assert "TABLE DATA planner habits" in listing.stdout
+    manifest = json.loads((archive / "manifest.json").read_text())
+    streamed = {(t["schema"], t["name"]): t for t in manifest["tables"]}
+    assert ("planner", "Order Lines") in streamed and ("planner", "checkins_2025") in streamed
+    assert streamed[("planner", "habits")]["bytes"] > 100_000
+    for entry in streamed.values():
+        assert f"{archive.name}/{entry['file']}: OK" in check.stdout
+    listing = subprocess.run(["pg_restore", "-l", str(archive / "schema.dump")], capture_output=True, text=True,
+                             check=True).stdout
+    assert "TABLE planner habits" in listing and "BLOB" in listing
+    assert "TABLE DATA planner habits" not in listing  # its rows are in the stream, not read a second time
 
 
 def test_backup_restores_to_the_migrated_state(stack, migrated):
-    """The rollback artefact is not just a file with a checksum: pg_restore -j (the archive was written through a
-    pipe, so it has no data offsets) rebuilds the source database from it, row for row."""
+    """The rollback artefact is not just files with checksums: its own restore.sh (pg_restore and psql only)
+    rebuilds the source database from it, row for row and large object for large object."""
+    from scripts.local_stack import postgres  # pylint: disable=import-outside-toplevel
+
     assert migrated["result"].returncode == 0, "the migration itself failed; see the first test"
-    (archive,) = (migrated["work"] / "backups").glob("*.dump")
+    (archive,) = (migrated["work"] / "backups").glob("*.backup")
     env = dict(os.environ, PGHOST=stack.env["LWO_PG_SOURCE_HOST"], PGPORT=stack.env["LWO_PG_SOURCE_PORT"],
-               PGUSER=stack.env["LWO_PG_SOURCE_USER"], PGPASSWORD=stack.env["LWO_PG_SOURCE_PASSWORD"])
+               PGUSER=stack.env["LWO_PG_SOURCE_USER"], PGPASSWORD=stack.env["LWO_PG_SOURCE_PASSWORD"],
+               PATH=f"{postgres.pg_bin_dir()}:{os.environ['PATH']}")
     with stack.connect("source", database="postgres") as conn:
         conn.execute("DROP DATABASE IF EXISTS restored_backup WITH (FORCE)")
         conn.execute("CREATE DATABASE restored_backup")
     try:
-        restore = subprocess.run(["pg_restore", "-j", "2", "--exit-on-error", "-d", "restored_backup", str(archive)],
-                                 env=env, capture_output=True, text=True, check=False, timeout=300)
-        assert restore.returncode == 0, restore.stderr[-3000:]
+        restore = subprocess.run([str(archive / "restore.sh"), "restored_backup", "2"], env=env, cwd="/",
+                                 capture_output=True, text=True, check=False, timeout=300)
+        assert restore.returncode == 0, restore.stdout[-1000:] + restore.stderr[-3000:]
         # Compared with the source as the fixture read it right after the migration (frozen: the backup's state).
         expected = migrated["source_content"]
         with stack.connect("source", database="restored_backup") as restored:
@@ -205,6 +220,9 @@ def test_restore_killed_midway_then_rerun_completes(stack, tmp_path):
     rerun = stack.run_playbook(tmp_path)
     assert rerun.returncode == 0, output(rerun)[-4000:]
     assert "recreating target database lifeworld" in progress.read_text()
+    # The killed run's backup was cut short: the rerun removed it and wrote one whole backup.
+    backups = tmp_path / "backups"
+    assert not list(backups.glob("*.partial")) and len(list(backups.glob("*.backup"))) == 1
     report = json.loads((tmp_path / "report" / "verification.json").read_text())
     assert report["ok"] and report["differences"] == []
 

@@ -104,7 +104,9 @@ def online_cutover(stack, tmp_path_factory):
     # Rate-limited (-R) so the catch-up stays quick on a loaded test machine; unthrottled in the benchmark.
     writers = subprocess.Popen([pgbench, "-n", "-c", "2", "-R", "60", "-T", "25", "online_src"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    args = online_args("online_src", "online", "-e", '{"db_migration_replica_identity_full": ["public.pgbench_history"]}')
+    # This run keeps the pg_dump backup (custom format); the offline tests cover the default stream backup.
+    args = online_args("online_src", "online", "-e", '{"db_migration_replica_identity_full": ["public.pgbench_history"]}',
+                       "-e", "db_migration_dump_format=custom")
     runs, reports = {}, {}
     try:
         runs["start"] = stack.run_playbook(work, *args)
@@ -142,6 +144,18 @@ def test_online_start_copies_verifies_and_follows(online_cutover):
     assert "Follower started and caught up once" in start.stdout
     assert re.search(r"Lag: \d+ bytes", start.stdout)
     assert re.search(r"Snapshot copy verified in full: no differences \(\d+ tables", start.stdout), start.stdout[-3000:]
+
+
+def test_online_start_keeps_a_pg_dump_backup_of_the_snapshot_when_asked(online_cutover):
+    """db_migration_dump_format=custom: a pg_dump of the copy's snapshot beside the copy, checked by coreutils."""
+    backups = online_cutover["work"] / "backups"
+    (archive,) = backups.glob("*.dump")
+    assert not list(backups.glob("*.backup")) and not list(backups.glob("*.partial"))
+    check = subprocess.run(["sha256sum", "-c", archive.name + ".sha256"], cwd=backups, capture_output=True,
+                           text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    listing = subprocess.run(["pg_restore", "-l", str(archive)], capture_output=True, text=True, check=True).stdout
+    assert "TABLE DATA planner habits" in listing and "TABLE DATA public pgbench_accounts" in listing
 
 
 def test_follower_killed_midstream_restarts_where_it_stopped(online_cutover):

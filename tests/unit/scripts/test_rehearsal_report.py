@@ -28,3 +28,13 @@ def test_a_failed_site_build_names_every_step_and_what_it_kept_from_running(tmp_
     assert "Not recorded (" in report.split("## Pre-Migration Checklist", 1)[1]
     assert "## DR drill\n\nNot run: an earlier step failed." in report
     assert str(Path(runs[0].log)) in report
+
+
+def test_the_backup_line_gives_the_size_of_a_stream_backup_directory(tmp_path):
+    backups = tmp_path / "migration" / "backups"
+    archive = backups / "lifeworld-20261206T050000Z.backup"
+    (archive / "data").mkdir(parents=True)
+    (archive / "data" / "0001.copy").write_bytes(b"r" * 3 * 2**20)
+    (archive / "schema.dump").write_bytes(b"s" * 2**19)
+    (backups / "LATEST").write_text(archive.name + "\n")
+    assert "(3.5 MiB, checksum beside it)" in rehearsal_report._backup(tmp_path)  # pylint: disable=protected-access
